@@ -1,0 +1,191 @@
+/* llmkit: a local large-language-model toolkit in C.
+ *
+ * This header is the public C API. The `llmkit` command-line program is one
+ * client of it; your program can be another. Every public name starts with
+ * `lk_` (types) or `LK_` (constants). Objects are opaque handles created by
+ * an `*_open`/`*_new` function and released by the matching `*_close`/`*_free`.
+ *
+ * Errors are values: a function that can fail returns an lk_status and fills
+ * the lk_error you pass (or ignores it when you pass NULL). The library never
+ * prints and never exits.
+ *
+ * A worked example, printing what a model file holds:
+ *
+ *     lk_error err;
+ *     lk_model_file *mf;
+ *     if (lk_model_file_open("stories260K.gguf", &mf, &err) != LK_OK) {
+ *         fprintf(stderr, "%s\n", err.msg);
+ *         return 1;
+ *     }
+ *     const lk_hparams *hp = lk_model_file_hparams(mf);
+ *     printf("%s: %d layers, dim %d\n", hp->arch, hp->n_layer, hp->n_embd);
+ *     lk_model_file_close(mf);
+ */
+#ifndef LLMKIT_H
+#define LLMKIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LK_VERSION_STRING "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum {
+    LK_OK = 0,
+    LK_ERR_IO,          /* a file could not be opened, read or written */
+    LK_ERR_FORMAT,      /* a file's contents are malformed */
+    LK_ERR_NOMEM,       /* an allocation failed */
+    LK_ERR_UNSUPPORTED, /* valid, but llmkit does not handle it (yet) */
+    LK_ERR_ARG,         /* the caller passed something invalid */
+    LK_ERR_NOT_FOUND,   /* a named thing (key, tensor, file) is absent */
+    LK_ERR_RANGE,       /* a value is outside what is allowed */
+    LK_ERR_INTERNAL     /* a bug in llmkit */
+} lk_status;
+
+typedef struct {
+    lk_status code;
+    char msg[1024]; /* "path: what was wrong (hint)" */
+} lk_error;
+
+const char *lk_status_name(lk_status s);
+
+/* ---------------------------------------------------------------- build */
+
+/* "0.1.0" */
+const char *lk_version(void);
+/* Space-separated CPU features found at run time, e.g. "sse4.2 avx2 fma f16c". */
+const char *lk_cpu_features_string(void);
+
+/* ---------------------------------------------------------------- dtypes */
+
+/* Element types. The numbers of the types GGUF knows are GGML's own, so a
+ * GGUF type id is an lk_dtype; types only safetensors has start at 100. */
+typedef enum {
+    LK_DTYPE_F32 = 0,
+    LK_DTYPE_F16 = 1,
+    LK_DTYPE_Q4_0 = 2,
+    LK_DTYPE_Q4_1 = 3,
+    LK_DTYPE_Q5_0 = 6,
+    LK_DTYPE_Q5_1 = 7,
+    LK_DTYPE_Q8_0 = 8,
+    LK_DTYPE_Q8_1 = 9,
+    LK_DTYPE_Q2_K = 10,
+    LK_DTYPE_Q3_K = 11,
+    LK_DTYPE_Q4_K = 12,
+    LK_DTYPE_Q5_K = 13,
+    LK_DTYPE_Q6_K = 14,
+    LK_DTYPE_Q8_K = 15,
+    LK_DTYPE_I8 = 24,
+    LK_DTYPE_I16 = 25,
+    LK_DTYPE_I32 = 26,
+    LK_DTYPE_I64 = 27,
+    LK_DTYPE_F64 = 28,
+    LK_DTYPE_BF16 = 30,
+    LK_DTYPE_U8 = 100,
+    LK_DTYPE_U16,
+    LK_DTYPE_U32,
+    LK_DTYPE_U64,
+    LK_DTYPE_BOOL,
+    LK_DTYPE_F8_E4M3,
+    LK_DTYPE_F8_E5M2,
+    LK_DTYPE_INVALID = -1
+} lk_dtype;
+
+/* "f32", "q4_k", ...; NULL for an unknown type. */
+const char *lk_dtype_name(lk_dtype t);
+
+/* ---------------------------------------------------------------- model files */
+
+typedef enum {
+    LK_FORMAT_GGUF = 1,
+    LK_FORMAT_HF_DIR,  /* config.json + *.safetensors */
+    LK_FORMAT_LLAMA2C, /* llama2.c legacy .bin checkpoint */
+    LK_FORMAT_SAFETENSORS /* a lone .safetensors file, no config */
+} lk_format;
+
+typedef enum { LK_NORM_RMS = 0, LK_NORM_LAYER } lk_norm_kind;
+typedef enum { LK_ACT_SILU = 0, LK_ACT_GELU, LK_ACT_GELU_TANH } lk_activation;
+typedef enum {
+    LK_ROPE_NONE = 0,        /* learned positions (gpt2) or none (bert) */
+    LK_ROPE_INTERLEAVED,     /* rotate pairs (x0,x1),(x2,x3): Meta / llama.cpp-permuted */
+    LK_ROPE_HALF             /* rotate-half (x_i, x_{i+d/2}): HF / NeoX layout */
+} lk_rope_layout;
+typedef enum { LK_ROPE_SCALING_NONE = 0, LK_ROPE_SCALING_LINEAR, LK_ROPE_SCALING_LLAMA3 } lk_rope_scaling;
+
+#define LK_MAX_EOS 8
+
+/* One hyper-parameter struct for every architecture and source format. */
+typedef struct {
+    char arch[32];        /* "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2",
+                             "phi3", "gpt2", "bert" */
+    int32_t n_vocab;
+    int32_t n_embd;       /* hidden size */
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;     /* usually n_embd / n_head; gemma sets its own */
+    int32_t n_ff;         /* feed-forward (intermediate) size */
+    int32_t n_ctx_train;  /* context length the model was trained for */
+    lk_norm_kind norm;
+    float norm_eps;
+    lk_activation act;
+    lk_rope_layout rope_layout;
+    float rope_theta;
+    int32_t n_rot;        /* dimensions rotated per head (head_dim unless partial) */
+    lk_rope_scaling rope_scaling;
+    float rope_factor;
+    float rope_low_freq_factor, rope_high_freq_factor; /* llama3 scaling */
+    int32_t rope_orig_ctx;                             /* llama3 scaling */
+    bool tied_embeddings; /* output projection shares token_embd */
+    bool attn_qkv_bias;   /* qwen2 */
+    bool qk_norm;         /* qwen3 */
+    float attn_softcap;   /* gemma2; 0 = none */
+    float final_softcap;  /* gemma2; 0 = none */
+    int32_t sliding_window; /* 0 = none */
+    float query_pre_attn_scalar; /* gemma2; 0 = head_dim */
+    bool embd_scale;      /* gemma: scale embeddings by sqrt(n_embd) */
+    bool norm_plus_one;   /* gemma: RMSNorm weight is (1 + w) */
+    int32_t bos_id;       /* -1 when unknown */
+    int32_t eos_ids[LK_MAX_EOS];
+    int32_t n_eos;
+    int32_t pad_id;       /* -1 when unknown */
+} lk_hparams;
+
+/* One tensor of a model file. Names follow one internal scheme whatever the
+ * source (GGUF's: "token_embd.weight", "blk.0.attn_q.weight", ...).
+ * shape[] is row-major, slowest dimension first, as in PyTorch and safetensors
+ * (a GGUF ne[] is the reverse). data points into the mmap'd file. */
+typedef struct {
+    const char *name;
+    lk_dtype dtype;
+    int32_t n_dims;
+    int64_t shape[4];
+    const void *data;
+    uint64_t nbytes;
+} lk_tensor_info;
+
+typedef struct lk_model_file lk_model_file;
+
+/* path: a GGUF file (first shard of a split is enough), an HF model directory,
+ * a lone .safetensors file, or a llama2.c .bin checkpoint. */
+lk_status lk_model_file_open(const char *path, lk_model_file **out, lk_error *err);
+void lk_model_file_close(lk_model_file *mf);
+
+lk_format lk_model_file_format(const lk_model_file *mf);
+const char *lk_model_file_path(const lk_model_file *mf);
+const lk_hparams *lk_model_file_hparams(const lk_model_file *mf);
+size_t lk_model_file_tensor_count(const lk_model_file *mf);
+const lk_tensor_info *lk_model_file_tensor(const lk_model_file *mf, size_t i);
+/* NULL when absent. */
+const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
