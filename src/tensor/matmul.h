@@ -1,0 +1,40 @@
+/* The matrix product of the forward pass:
+ *
+ *     y[M][N] = x[M][K] · W[N][K]^T
+ *
+ * x holds M activation rows (tokens) in F32; W is a weight matrix whose N rows
+ * are stored in any dtype the kernels know (lk_kernels_dtype). Each weight row
+ * is dotted with each activation row by the dtype's vec_dot; when the dtype
+ * wants its activations in another form (quantized types), x is converted
+ * once into `scratch` first. Rows of W are split across the thread pool's
+ * threads; blocks of W rows are reused across all M tokens while in cache. */
+#ifndef LK_TENSOR_MATMUL_H
+#define LK_TENSOR_MATMUL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/threadpool.h"
+#include "tensor/kernels.h"
+
+typedef struct {
+    const void *data;   /* [rows][cols] in dtype, row-major */
+    lk_dtype dtype;
+    int64_t rows;       /* N: outputs */
+    int64_t cols;       /* K: inputs */
+    uint64_t row_bytes; /* bytes per row */
+} lk_matrix;
+
+/* Checks that the kernels handle W's dtype and that cols fits its blocks. */
+lk_status lk_matrix_check(const lk_kernels *kern, const lk_matrix *w, const char *name,
+                          lk_error *err);
+
+/* Bytes of scratch lk_matmul needs for M rows of K inputs against a dtype
+ * (0 when activations are used as they are). */
+size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k);
+
+/* y[m][w->rows] = x[m][w->cols] · W^T. tp may be NULL (caller's thread only). */
+void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, const float *x,
+               int64_t m, float *y, void *scratch);
+
+#endif
