@@ -185,6 +185,113 @@ const lk_tensor_info *lk_model_file_tensor(const lk_model_file *mf, size_t i);
 /* NULL when absent. */
 const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const char *name);
 
+/* ---------------------------------------------------------------- running models
+ *
+ * An lk_model holds weights (pointing into the mmap'd file, no copies when
+ * the dtype allows) and is read-only once loaded; an lk_context is one
+ * sequence: its KV cache and scratch. Several contexts may share one model
+ * (a server keeps one per conversation). Calls on one context, and lk_eval
+ * on contexts of the same model, must not run at the same time (they share
+ * the model's thread pool).
+ *
+ *     lk_model *m;   lk_context *c;   lk_error err;
+ *     lk_model_load("model.gguf", NULL, &m, &err);
+ *     lk_context_new(m, NULL, &c, &err);
+ *     float *logits = malloc(lk_model_hparams(m)->n_vocab * sizeof *logits);
+ *     lk_eval(c, prompt, n_prompt, LK_LOGITS_LAST, logits, &err);
+ *     ... sample a token, lk_eval(c, &token, 1, ...) ...
+ *     lk_context_free(c);   lk_model_free(m);
+ */
+
+typedef struct lk_model lk_model;
+typedef struct lk_context lk_context;
+
+typedef struct {
+    int32_t n_threads; /* 0: one per online CPU (the thread pool is not yet wired in: 1) */
+} lk_model_params;
+
+void lk_model_params_default(lk_model_params *p);
+
+/* Opens a model file (see lk_model_file_open) and builds the model over it;
+ * the model owns the file. p may be NULL (defaults). */
+lk_status lk_model_load(const char *path, const lk_model_params *p, lk_model **out, lk_error *err);
+/* Builds a model over an open file, which must outlive the model. */
+lk_status lk_model_load_file(const lk_model_file *mf, const lk_model_params *p, lk_model **out,
+                             lk_error *err);
+/* Builds a model from hyper-parameters and a tensor table (internal names,
+ * row-major shapes). The table is copied; the tensor data must outlive the model. */
+lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tensors, size_t n,
+                                const lk_model_params *p, lk_model **out, lk_error *err);
+void lk_model_free(lk_model *m);
+const lk_hparams *lk_model_hparams(const lk_model *m);
+
+typedef struct {
+    int32_t n_ctx;    /* positions in the KV cache; 0: the model's training context, at most 4096 */
+    int32_t n_batch;  /* tokens per forward step of a long prompt; 0: 256 */
+    lk_dtype kv_type; /* LK_DTYPE_F16 (default) or LK_DTYPE_F32 */
+} lk_context_params;
+
+void lk_context_params_default(lk_context_params *p);
+/* p may be NULL (defaults). */
+lk_status lk_context_new(const lk_model *m, const lk_context_params *p, lk_context **out,
+                         lk_error *err);
+void lk_context_free(lk_context *c);
+int32_t lk_context_n_ctx(const lk_context *c);
+/* Tokens in the KV cache so far. */
+int32_t lk_context_n_past(const lk_context *c);
+/* Forgets all tokens, or all after the first n_keep. */
+void lk_context_reset(lk_context *c);
+lk_status lk_context_truncate(lk_context *c, int32_t n_keep, lk_error *err);
+
+typedef enum {
+    LK_LOGITS_LAST = 0, /* logits[n_vocab] for the last token */
+    LK_LOGITS_ALL,      /* logits[n][n_vocab], one row per token */
+    LK_LOGITS_NONE      /* only fill the KV cache */
+} lk_logits_mode;
+
+/* Appends n tokens to the sequence and runs them through the model.
+ * LK_ERR_RANGE (before any compute) when they do not fit in the context;
+ * LK_ERR_ARG for a token id outside the vocabulary. */
+lk_status lk_eval(lk_context *c, const int32_t *tokens, int32_t n, lk_logits_mode mode,
+                  float *logits, lk_error *err);
+
+/* ---------------------------------------------------------------- sampling
+ *
+ * Order (llama.cpp's): logit bias, penalties, then greedy when
+ * temperature <= 0, else top-k, top-p, min-p, temperature, draw. */
+
+typedef struct {
+    int32_t token;
+    float bias; /* added to the logit; -INFINITY bans the token */
+} lk_logit_bias;
+
+typedef struct {
+    float temperature;       /* <= 0: greedy (argmax); default 0.8 */
+    int32_t top_k;           /* <= 0: off; default 40 */
+    float top_p;             /* >= 1: off; default 0.95 */
+    float min_p;             /* <= 0: off; default 0.05 */
+    float repeat_penalty;    /* 1: off (default); logits of recent tokens: >0 divided, <0 multiplied */
+    float presence_penalty;  /* 0: off; subtracted once from each recent token's logit */
+    float frequency_penalty; /* 0: off; subtracted per occurrence among recent tokens */
+    int32_t penalty_last_n;  /* how many recent tokens the penalties see; default 64 */
+    uint64_t seed;           /* same seed, same draws */
+    const lk_logit_bias *logit_bias; /* copied by lk_sampler_new */
+    int32_t n_logit_bias;
+} lk_sampler_params;
+
+typedef struct lk_sampler lk_sampler;
+
+void lk_sampler_params_default(lk_sampler_params *p);
+lk_status lk_sampler_new(const lk_sampler_params *p, int32_t n_vocab, lk_sampler **out,
+                         lk_error *err);
+void lk_sampler_free(lk_sampler *s);
+/* Picks a token from logits[n_vocab] (left unchanged). */
+int32_t lk_sampler_sample(lk_sampler *s, const float *logits);
+/* Records a token of the sequence (prompt or generated) for the penalties. */
+void lk_sampler_accept(lk_sampler *s, int32_t token);
+/* Forgets recorded tokens and restarts the random stream from the seed. */
+void lk_sampler_reset(lk_sampler *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,198 @@
+/* The llama-family forward pass. It reads like the equations (HF's
+ * modeling_llama.py and friends), one block after another; the arithmetic
+ * goes through the kernel table so the same code runs scalar or SIMD.
+ *
+ * Per layer, for the T tokens of this call:
+ *   xb  = RMSNorm(x) * attn_norm
+ *   q,k,v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)
+ *   [qwen3] per-head RMSNorm of q and k;  RoPE on q and k;  k,v -> cache
+ *   att = softmax(q k^T * scale + causal mask) v    (GQA: H/Hkv q heads per kv head)
+ *   x  += [gemma2: RMSNorm] (att Wo^T)
+ *   xb  = RMSNorm(x) * ffn_norm
+ *   x  += [gemma2: RMSNorm] (act(xb Wgate^T) * (xb Wup^T)) Wdown^T
+ * then logits = RMSNorm(x) * out_norm · Wout^T  [gemma2: soft-capped]. */
+#include "model/forward.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+
+lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kernels *kern,
+                            int32_t n_batch, int32_t n_ctx, lk_error *err) {
+    memset(s, 0, sizeof *s);
+    const lk_hparams *hp = &w->hp;
+    size_t B = (size_t)n_batch, D = (size_t)hp->n_embd,
+           qd = (size_t)hp->n_head * (size_t)hp->head_dim,
+           kvd = (size_t)hp->n_head_kv * (size_t)hp->head_dim, F = (size_t)hp->n_ff;
+    /* Activation scratch: the largest any weight's dtype asks for. */
+    size_t act = 0;
+    const lk_matrix *mats[] = {&w->output};
+    for (size_t i = 0; i < 1; i++) {
+        size_t a = lk_matmul_scratch_bytes(kern, mats[i]->dtype, n_batch, mats[i]->cols);
+        if (a > act) act = a;
+    }
+    for (int32_t il = 0; il < hp->n_layer; il++) {
+        const lk_layer_weights *l = &w->layers[il];
+        const lk_matrix *lm[] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up, &l->w_down};
+        for (size_t i = 0; i < 7; i++) {
+            size_t a = lk_matmul_scratch_bytes(kern, lm[i]->dtype, n_batch, lm[i]->cols);
+            if (a > act) act = a;
+        }
+    }
+    size_t floats = B * (2 * D + 2 * qd + 2 * kvd + 2 * F) + (size_t)n_ctx + (size_t)hp->head_dim;
+    size_t act_floats = (act + sizeof(float) - 1) / sizeof(float);
+    float *p = malloc((floats + act_floats + 16) * sizeof(float));
+    if (!p)
+        return lk_error_set(err, LK_ERR_NOMEM, "run state: cannot allocate %.1f MiB of activations "
+                            "for a batch of %d tokens (lower the batch size)",
+                            (double)(floats + act_floats) * 4.0 / 1048576.0, n_batch);
+    s->block = p;
+    s->n_batch = n_batch;
+    s->x = p, p += B * D;
+    s->xb = p, p += B * D;
+    s->q = p, p += B * qd;
+    s->att = p, p += B * qd;
+    s->k = p, p += B * kvd;
+    s->v = p, p += B * kvd;
+    s->hb = p, p += B * F;
+    s->hb2 = p, p += B * F;
+    s->scores = p, p += (size_t)n_ctx;
+    s->cos_sin = p, p += (size_t)hp->head_dim;
+    s->act = act ? (void *)p : NULL;
+    return LK_OK;
+}
+
+void lk_run_state_free(lk_run_state *s) {
+    if (!s) return;
+    free(s->block);
+    memset(s, 0, sizeof *s);
+}
+
+static void add_bias(const lk_kernels *k, float *y, const float *b, int32_t n_rows, int64_t dim) {
+    if (!b) return;
+    for (int32_t t = 0; t < n_rows; t++) k->add(dim, b, y + (int64_t)t * dim);
+}
+
+/* Attention of query token t (at position pos) over cached positions
+ * [first, pos], all heads; writes att_t[H*d]. */
+static void attend(const lk_forward_ctx *f, const lk_kv_cache *cache, lk_run_state *s,
+                   int32_t layer, const float *q_t, int32_t pos, int32_t first, float *att_t) {
+    const lk_hparams *hp = &f->w->hp;
+    const int32_t d = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    const float scale = 1.0f / sqrtf(hp->query_pre_attn_scalar > 0 ? hp->query_pre_attn_scalar
+                                                                   : (float)d);
+    const lk_dtype_kernels *kv = lk_kernels_dtype(f->kern, cache->dtype);
+    const int32_t n = pos - first + 1;
+    for (int32_t h = 0; h < hp->n_head; h++) {
+        const float *qh = q_t + (int64_t)h * d;
+        const size_t kv_off = (size_t)(h / group) * (size_t)d * (cache->dtype == LK_DTYPE_F32 ? 4 : 2);
+        float *sc = s->scores;
+        for (int32_t i = 0; i < n; i++) {
+            const char *krow = (const char *)lk_kv_k(cache, layer, first + i) + kv_off;
+            sc[i] = kv->vec_dot(d, krow, qh) * scale;
+        }
+        if (hp->attn_softcap > 0) lk_softcap(n, sc, hp->attn_softcap);
+        lk_softmax(n, sc);
+        float *out = att_t + (int64_t)h * d;
+        memset(out, 0, (size_t)d * sizeof(float));
+        for (int32_t i = 0; i < n; i++) {
+            const char *vrow = (const char *)lk_kv_v(cache, layer, first + i) + kv_off;
+            if (cache->dtype == LK_DTYPE_F32) f->kern->axpy_f32(d, sc[i], (const float *)vrow, out);
+            else f->kern->axpy_f16(d, sc[i], (const uint16_t *)vrow, out);
+        }
+    }
+}
+
+static void activate(const lk_hparams *hp, int64_t n, float *x) {
+    switch (hp->act) {
+    case LK_ACT_GELU: lk_gelu(n, x); break;
+    case LK_ACT_GELU_TANH: lk_gelu_tanh(n, x); break;
+    default: lk_silu(n, x); break;
+    }
+}
+
+void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
+                const int32_t *tokens, int32_t n, float *logits, bool all_logits) {
+    const lk_weights *w = f->w;
+    const lk_hparams *hp = &w->hp;
+    const lk_kernels *K = f->kern;
+    const int64_t D = hp->n_embd, d = hp->head_dim, qd = (int64_t)hp->n_head * d,
+                  kvd = (int64_t)hp->n_head_kv * d, F = hp->n_ff, V = hp->n_vocab;
+    const int32_t p0 = cache->n_past;
+    const bool gemma2 = strcmp(hp->arch, "gemma2") == 0;
+
+    /* Token embeddings (gemma scales them by sqrt(D), rounded as HF does to
+     * the activation dtype, here F32). */
+    const lk_dtype_kernels *ek = lk_kernels_dtype(K, w->tok_embd.dtype);
+    for (int32_t t = 0; t < n; t++) {
+        ek->to_f32(D, (const char *)w->tok_embd.data + (size_t)tokens[t] * w->tok_embd.row_bytes,
+                   s->x + t * D);
+        if (hp->embd_scale) lk_scale(D, s->x + t * D, sqrtf((float)D));
+    }
+
+    const lk_dtype_kernels *ck = lk_kernels_dtype(K, cache->dtype);
+    for (int32_t il = 0; il < hp->n_layer; il++) {
+        const lk_layer_weights *l = &w->layers[il];
+
+        /* ---- attention */
+        for (int32_t t = 0; t < n; t++)
+            K->rmsnorm(D, s->x + t * D, l->attn_norm, hp->norm_eps, s->xb + t * D);
+        lk_matmul(f->tp, K, &l->wq, s->xb, n, s->q, s->act);
+        lk_matmul(f->tp, K, &l->wk, s->xb, n, s->k, s->act);
+        lk_matmul(f->tp, K, &l->wv, s->xb, n, s->v, s->act);
+        add_bias(K, s->q, l->bq, n, qd);
+        add_bias(K, s->k, l->bk, n, kvd);
+        add_bias(K, s->v, l->bv, n, kvd);
+        for (int32_t t = 0; t < n; t++) {
+            float *qt = s->q + t * qd, *kt = s->k + t * kvd;
+            if (l->q_norm) {
+                for (int32_t h = 0; h < hp->n_head; h++)
+                    K->rmsnorm(d, qt + h * d, l->q_norm, hp->norm_eps, qt + h * d);
+                for (int32_t h = 0; h < hp->n_head_kv; h++)
+                    K->rmsnorm(d, kt + h * d, l->k_norm, hp->norm_eps, kt + h * d);
+            }
+            lk_rope_apply(f->rope, qt, hp->n_head, (int32_t)d, p0 + t, s->cos_sin);
+            lk_rope_apply(f->rope, kt, hp->n_head_kv, (int32_t)d, p0 + t, s->cos_sin);
+            ck->from_f32(kvd, kt, lk_kv_k(cache, il, p0 + t));
+            ck->from_f32(kvd, s->v + t * kvd, lk_kv_v(cache, il, p0 + t));
+        }
+        /* Sliding window: gemma2 on even layers, others (mistral) on all. */
+        int32_t window = hp->sliding_window;
+        if (gemma2 && il % 2 == 1) window = 0;
+        for (int32_t t = 0; t < n; t++) {
+            int32_t pos = p0 + t;
+            int32_t first = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+            attend(f, cache, s, il, s->q + t * qd, pos, first, s->att + t * qd);
+        }
+        lk_matmul(f->tp, K, &l->wo, s->att, n, s->xb, s->act);
+        for (int32_t t = 0; t < n; t++) {
+            if (l->post_attn_norm)
+                K->rmsnorm(D, s->xb + t * D, l->post_attn_norm, hp->norm_eps, s->xb + t * D);
+            K->add(D, s->xb + t * D, s->x + t * D);
+        }
+
+        /* ---- feed-forward */
+        for (int32_t t = 0; t < n; t++)
+            K->rmsnorm(D, s->x + t * D, l->ffn_norm, hp->norm_eps, s->xb + t * D);
+        lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
+        lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
+        activate(hp, (int64_t)n * F, s->hb);
+        K->mul((int64_t)n * F, s->hb2, s->hb);
+        lk_matmul(f->tp, K, &l->w_down, s->hb, n, s->xb, s->act);
+        for (int32_t t = 0; t < n; t++) {
+            if (l->post_ffn_norm)
+                K->rmsnorm(D, s->xb + t * D, l->post_ffn_norm, hp->norm_eps, s->xb + t * D);
+            K->add(D, s->xb + t * D, s->x + t * D);
+        }
+    }
+    cache->n_past = p0 + n;
+
+    if (!logits) return;
+    int32_t first = all_logits ? 0 : n - 1, rows = all_logits ? n : 1;
+    for (int32_t t = 0; t < rows; t++)
+        K->rmsnorm(D, s->x + (first + t) * D, w->out_norm, hp->norm_eps, s->xb + t * D);
+    lk_matmul(f->tp, K, &w->output, s->xb, rows, logits, s->act);
+    if (hp->final_softcap > 0) lk_softcap((int64_t)rows * V, logits, hp->final_softcap);
+}

@@ -1,0 +1,134 @@
+/* The public model / context / eval API over weights.c, kv_cache.c and
+ * forward.c. A model is read-only after loading; a context is one sequence. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "model/forward.h"
+#include "model/model_internal.h"
+
+void lk_model_params_default(lk_model_params *p) {
+    memset(p, 0, sizeof *p);
+}
+
+lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tensors, size_t n,
+                                const lk_model_params *p, lk_model **out, lk_error *err) {
+    *out = NULL;
+    lk_model_params defaults;
+    if (!p) {
+        lk_model_params_default(&defaults);
+        p = &defaults;
+    }
+    lk_model *m = calloc(1, sizeof *m);
+    if (!m) return lk_error_set(err, LK_ERR_NOMEM, "model: out of memory");
+    m->kern = lk_kernels_best();
+    lk_status st = lk_weights_build(&m->w, hp, tensors, n, m->kern, err);
+    if (st == LK_OK) st = lk_rope_init(&m->rope, hp, hp->head_dim, err);
+    if (st != LK_OK) {
+        lk_model_free(m);
+        return st;
+    }
+    /* The thread pool (src/base/threadpool.h) is not implemented yet: every
+     * model runs on the caller's thread until it lands. */
+    m->tp = NULL;
+    *out = m;
+    return LK_OK;
+}
+
+void lk_model_free(lk_model *m) {
+    if (!m) return;
+    lk_weights_free(&m->w);
+    if (m->owned_file) lk_model_file_close(m->owned_file);
+    free(m);
+}
+
+const lk_hparams *lk_model_hparams(const lk_model *m) { return &m->w.hp; }
+
+/* ---------------------------------------------------------------- contexts */
+
+struct lk_context {
+    const lk_model *m;
+    lk_kv_cache cache;
+    lk_run_state rs;
+};
+
+void lk_context_params_default(lk_context_params *p) {
+    memset(p, 0, sizeof *p);
+    p->kv_type = LK_DTYPE_F16;
+}
+
+lk_status lk_context_new(const lk_model *m, const lk_context_params *p, lk_context **out,
+                         lk_error *err) {
+    *out = NULL;
+    lk_context_params defaults;
+    if (!p) {
+        lk_context_params_default(&defaults);
+        p = &defaults;
+    }
+    const lk_hparams *hp = &m->w.hp;
+    int32_t n_ctx = p->n_ctx;
+    if (n_ctx <= 0) n_ctx = hp->n_ctx_train > 0 && hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
+    if (n_ctx > (1 << 24))
+        return lk_error_set(err, LK_ERR_RANGE, "context of %d positions is too large", n_ctx);
+    int32_t n_batch = p->n_batch > 0 ? p->n_batch : 256;
+    if (n_batch > n_ctx) n_batch = n_ctx;
+    lk_context *c = calloc(1, sizeof *c);
+    if (!c) return lk_error_set(err, LK_ERR_NOMEM, "context: out of memory");
+    c->m = m;
+    lk_status st = lk_kv_cache_init(&c->cache, p->kv_type ? p->kv_type : LK_DTYPE_F16,
+                                    hp->n_layer, n_ctx, hp->n_head_kv * hp->head_dim, err);
+    if (st == LK_OK) st = lk_run_state_init(&c->rs, &m->w, m->kern, n_batch, n_ctx, err);
+    if (st != LK_OK) {
+        lk_context_free(c);
+        return st;
+    }
+    *out = c;
+    return LK_OK;
+}
+
+void lk_context_free(lk_context *c) {
+    if (!c) return;
+    lk_kv_cache_free(&c->cache);
+    lk_run_state_free(&c->rs);
+    free(c);
+}
+
+int32_t lk_context_n_ctx(const lk_context *c) { return c->cache.n_ctx; }
+int32_t lk_context_n_past(const lk_context *c) { return c->cache.n_past; }
+void lk_context_reset(lk_context *c) { c->cache.n_past = 0; }
+
+lk_status lk_context_truncate(lk_context *c, int32_t n_keep, lk_error *err) {
+    if (n_keep < 0 || n_keep > c->cache.n_past)
+        return lk_error_set(err, LK_ERR_ARG, "cannot keep %d tokens of %d", n_keep, c->cache.n_past);
+    c->cache.n_past = n_keep;
+    return LK_OK;
+}
+
+lk_status lk_eval(lk_context *c, const int32_t *tokens, int32_t n, lk_logits_mode mode,
+                  float *logits, lk_error *err) {
+    const lk_hparams *hp = &c->m->w.hp;
+    if (n <= 0 || !tokens)
+        return lk_error_set(err, LK_ERR_ARG, "lk_eval: no tokens to evaluate");
+    if (mode != LK_LOGITS_NONE && !logits)
+        return lk_error_set(err, LK_ERR_ARG, "lk_eval: logits buffer is NULL");
+    if ((int64_t)c->cache.n_past + n > c->cache.n_ctx)
+        return lk_error_set(err, LK_ERR_RANGE,
+                            "context full: %d tokens already in the context + %d new > context "
+                            "size %d (raise --ctx-size or shorten the prompt)",
+                            c->cache.n_past, n, c->cache.n_ctx);
+    for (int32_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return lk_error_set(err, LK_ERR_ARG, "token id %d at index %d is outside the vocabulary "
+                                "(0..%d)", tokens[i], i, hp->n_vocab - 1);
+    lk_forward_ctx f = {&c->m->w, c->m->kern, &c->m->rope, c->m->tp};
+    for (int32_t done = 0; done < n;) {
+        int32_t chunk = n - done < c->rs.n_batch ? n - done : c->rs.n_batch;
+        bool last = done + chunk == n;
+        float *out = NULL;
+        if (mode == LK_LOGITS_ALL) out = logits + (size_t)done * (size_t)hp->n_vocab;
+        else if (mode == LK_LOGITS_LAST && last) out = logits;
+        lk_forward(&f, &c->cache, &c->rs, tokens + done, chunk, out, mode == LK_LOGITS_ALL);
+        done += chunk;
+    }
+    return LK_OK;
+}

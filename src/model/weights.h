@@ -1,0 +1,56 @@
+/* Model weights: pointers into a model file's tensor table, checked once.
+ *
+ * Matrices stay where they are (mmap'd) in their stored dtype; the kernels
+ * multiply F32/F16/BF16 (later quantized) rows directly. Only the small
+ * vectors (norm weights, biases) are converted to F32 copies, all carved out
+ * of one allocation, so the forward pass never branches on their dtype.
+ *
+ * Shape legend: D n_embd, H n_head, Hkv n_head_kv, d head_dim, F n_ff,
+ * V n_vocab. Linear weights are [out][in]. */
+#ifndef LK_MODEL_WEIGHTS_H
+#define LK_MODEL_WEIGHTS_H
+
+#include <stddef.h>
+
+#include "llmkit.h"
+#include "tensor/kernels.h"
+#include "tensor/matmul.h"
+
+typedef struct {
+    const float *attn_norm;     /* [D] */
+    const float *attn_norm_b;   /* [D] LayerNorm bias (gpt2), else NULL */
+    lk_matrix wq;               /* [H*d][D] */
+    lk_matrix wk;               /* [Hkv*d][D] */
+    lk_matrix wv;               /* [Hkv*d][D] */
+    lk_matrix wo;               /* [D][H*d] */
+    const float *bq, *bk, *bv;  /* [H*d], [Hkv*d], [Hkv*d]: qwen2 biases, else NULL */
+    const float *q_norm;        /* [d] qwen3 per-head RMSNorm, else NULL */
+    const float *k_norm;        /* [d] */
+    const float *post_attn_norm; /* [D] gemma2 norm of the attention output, else NULL */
+    const float *ffn_norm;      /* [D] */
+    lk_matrix w_gate;           /* [F][D] */
+    lk_matrix w_up;             /* [F][D] */
+    lk_matrix w_down;           /* [D][F] */
+    const float *post_ffn_norm; /* [D] gemma2, else NULL */
+} lk_layer_weights;
+
+typedef struct {
+    lk_hparams hp;
+    lk_matrix tok_embd;         /* [V][D] */
+    const float *out_norm;      /* [D] */
+    lk_matrix output;           /* [V][D]; the same as tok_embd when tied */
+    lk_layer_weights *layers;   /* [n_layer] */
+    float *f32_store;           /* owns every const float * above */
+} lk_weights;
+
+/* Finds, checks (names, shapes, byte sizes, dtypes the kernels handle) and
+ * wires up the weights of a llama-family model (llama, mistral, qwen2,
+ * qwen3, gemma, gemma2). tensors[] and their data must outlive w. */
+lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_info *tensors,
+                           size_t n_tensors, const lk_kernels *kern, lk_error *err);
+void lk_weights_free(lk_weights *w);
+
+/* Architectures lk_weights_build accepts, for messages. */
+#define LK_SUPPORTED_ARCHS "llama, mistral, qwen2, qwen3, gemma, gemma2"
+
+#endif
