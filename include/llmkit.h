@@ -228,7 +228,8 @@ const lk_hparams *lk_model_hparams(const lk_model *m);
 typedef struct {
     int32_t n_ctx;    /* positions in the KV cache; 0: the model's training context, at most 4096 */
     int32_t n_batch;  /* tokens per forward step of a long prompt; 0: 256 */
-    lk_dtype kv_type; /* LK_DTYPE_F16 (default) or LK_DTYPE_F32 */
+    lk_dtype kv_type; /* LK_DTYPE_F16 (the default) or LK_DTYPE_F32 (= 0: start from
+                         lk_context_params_default, not a zeroed struct) */
 } lk_context_params;
 
 void lk_context_params_default(lk_context_params *p);

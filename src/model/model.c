@@ -75,7 +75,7 @@ lk_status lk_context_new(const lk_model *m, const lk_context_params *p, lk_conte
     lk_context *c = calloc(1, sizeof *c);
     if (!c) return lk_error_set(err, LK_ERR_NOMEM, "context: out of memory");
     c->m = m;
-    lk_status st = lk_kv_cache_init(&c->cache, p->kv_type ? p->kv_type : LK_DTYPE_F16,
+    lk_status st = lk_kv_cache_init(&c->cache, p->kv_type,
                                     hp->n_layer, n_ctx, hp->n_head_kv * hp->head_dim, err);
     if (st == LK_OK) st = lk_run_state_init(&c->rs, &m->w, m->kern, n_batch, n_ctx, err);
     if (st != LK_OK) {

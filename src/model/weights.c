@@ -54,11 +54,8 @@ static lk_status get_matrix(builder *b, const char *name, int64_t rows, int64_t 
     out->dtype = t->dtype;
     out->rows = rows;
     out->cols = cols;
-    if (!lk_dtype_row_bytes(t->dtype, cols, &out->row_bytes)) {
-        const char *dn = lk_dtype_name(t->dtype);
-        return lk_error_set(err, LK_ERR_FORMAT, "tensor %s: %lld columns do not fit type %s", name,
-                            (long long)cols, dn ? dn : "unknown");
-    }
+    /* An unsupported dtype is reported before a size that does not fit it. */
+    if (!lk_dtype_row_bytes(t->dtype, cols, &out->row_bytes)) out->row_bytes = 0;
     lk_status st = lk_matrix_check(b->kern, out, name, err);
     if (st != LK_OK) return st;
     if (out->row_bytes > UINT64_MAX / (uint64_t)rows || out->row_bytes * (uint64_t)rows != t->nbytes ||

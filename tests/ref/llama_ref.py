@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""Independent PyTorch reference for llmkit's llama-family forward pass.
+
+Builds small random-weight models (llama, mistral, qwen2, qwen3, gemma,
+gemma2), runs them with the equations of HF transformers' modeling_*.py
+written out here from scratch (full causal attention over the whole
+sequence, no KV cache), and writes golden files that tests/test_forward_ref.c
+compares llmkit against:
+
+  tests/golden/<name>.json    HF-style config, seed, prompt, 32 greedy tokens
+  tests/golden/<name>.logits  "LKLOGIT1", u32 rows, u32 vocab, then
+                              f32 little-endian logits[rows][vocab] for every
+                              position of the 64-token prompt
+
+Weights are not stored: both sides generate them from the same tiny PRNG
+(splitmix64 keyed by FNV-1a of the tensor name, see weight()), so the
+goldens stay a few tens of KB. Run: /usr/bin/python3 tests/ref/llama_ref.py
+(needs Debian's python3-torch; CI only reads the committed goldens).
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+MASK64 = (1 << 64) - 1
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden")
+N_PROMPT = 64
+N_GEN = 32
+
+
+def fnv1a64(s):
+    h = 0xCBF29CE484222325
+    for b in s.encode():
+        h ^= b
+        h = (h * 0x100000001B3) & MASK64
+    return h
+
+
+def splitmix64(state):
+    state = (state + 0x9E3779B97F4A7C15) & MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return state, z ^ (z >> 31)
+
+
+def uniform_stream(name, seed, n):
+    """n floats, exactly k/2^23 - 1 for 24-bit k: uniform in [-1, 1)."""
+    state = fnv1a64(name) ^ ((seed * 0x9E3779B97F4A7C15) & MASK64)
+    out = []
+    for _ in range(n):
+        state, z = splitmix64(state)
+        out.append((z >> 40) / 8388608.0 - 1.0)
+    return torch.tensor(out, dtype=torch.float32)
+
+
+def weight(name, seed, shape, scale, offset=0.0):
+    """offset + u * scale in float32, same rounding as the C side."""
+    n = 1
+    for d in shape:
+        n *= d
+    u = uniform_stream(name, seed, n) * torch.tensor(scale, dtype=torch.float32)
+    if offset:
+        u = u + torch.tensor(offset, dtype=torch.float32)
+    return u.reshape(shape)
+
+
+def prompt_tokens(seed, vocab):
+    state = fnv1a64("prompt") ^ ((seed * 0x9E3779B97F4A7C15) & MASK64)
+    toks = []
+    for _ in range(N_PROMPT):
+        state, z = splitmix64(state)
+        toks.append((z >> 33) % vocab)
+    return toks
+
+
+# ---------------------------------------------------------------- weights
+
+def make_weights(cfg, seed):
+    """Tensors keyed by llmkit's internal names (the seeds); the model below
+    uses them under their HF roles."""
+    D, F, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    H, Hkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    d = cfg.get("head_dim") or D // H
+    mt = cfg["model_type"]
+    gemma = mt in ("gemma", "gemma2")
+    norm_off = 0.0 if gemma else 1.0  # gemma stores w for (1 + w)
+    w = {}
+
+    def lin(name, out_f, in_f):
+        w[name] = weight(name, seed, (out_f, in_f), 2.0 / math.sqrt(in_f))
+
+    def vec(name, n, norm):
+        w[name] = weight(name, seed, (n,), 0.2, norm_off if norm else 0.0)
+
+    # Small embeddings: with tied weights a large input embedding would make
+    # every token predict itself, and greedy decoding would test little.
+    emb_scale = 0.05 if gemma else 0.4
+    w["token_embd.weight"] = weight("token_embd.weight", seed, (V, D), emb_scale)
+    for i in range(cfg["num_hidden_layers"]):
+        p = "blk.%d." % i
+        vec(p + "attn_norm.weight", D, True)
+        lin(p + "attn_q.weight", H * d, D)
+        lin(p + "attn_k.weight", Hkv * d, D)
+        lin(p + "attn_v.weight", Hkv * d, D)
+        lin(p + "attn_output.weight", D, H * d)
+        if mt == "qwen2":
+            vec(p + "attn_q.bias", H * d, False)
+            vec(p + "attn_k.bias", Hkv * d, False)
+            vec(p + "attn_v.bias", Hkv * d, False)
+        if mt == "qwen3":
+            vec(p + "attn_q_norm.weight", d, True)
+            vec(p + "attn_k_norm.weight", d, True)
+        if mt == "gemma2":
+            vec(p + "post_attention_norm.weight", D, True)
+            vec(p + "post_ffw_norm.weight", D, True)
+        vec(p + "ffn_norm.weight", D, True)
+        lin(p + "ffn_gate.weight", F, D)
+        lin(p + "ffn_up.weight", F, D)
+        lin(p + "ffn_down.weight", D, F)
+    vec("output_norm.weight", D, True)
+    if not cfg.get("tie_word_embeddings", False):
+        lin("output.weight", V, D)
+    return w
+
+
+# ---------------------------------------------------------------- HF equations
+
+def rms_norm(x, w, eps, gemma):
+    # LlamaRMSNorm / GemmaRMSNorm, in float32
+    var = x.pow(2).mean(-1, keepdim=True)
+    x = x * torch.rsqrt(var + eps)
+    return x * (1.0 + w) if gemma else w * x
+
+
+def rope_inv_freq(cfg, d):
+    base = cfg.get("rope_theta", 10000.0)
+    inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
+    rs = cfg.get("rope_scaling")
+    if rs and rs.get("rope_type") == "linear":
+        inv = inv / rs["factor"]
+    elif rs and rs.get("rope_type") == "llama3":
+        # _compute_llama3_parameters
+        factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+        old = rs["original_max_position_embeddings"]
+        low_wl, high_wl = old / lo, old / hi
+        wavelen = 2 * math.pi / inv
+        inv_l = torch.where(wavelen > low_wl, inv / factor, inv)
+        smooth = (old / wavelen - lo) / (hi - lo)
+        smoothed = (1 - smooth) * inv_l / factor + smooth * inv_l
+        medium = ~(wavelen < high_wl) * ~(wavelen > low_wl)
+        inv = torch.where(medium, smoothed, inv_l)
+    return inv
+
+
+def rotate_half(x):
+    h = x.shape[-1] // 2
+    return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
+
+
+def apply_rope(x, cos, sin):
+    return x * cos + rotate_half(x) * sin
+
+
+def act_fn(cfg, x):
+    name = cfg.get("hidden_activation") or cfg.get("hidden_act", "silu")
+    if name == "silu":
+        return torch.nn.functional.silu(x)
+    if name in ("gelu_pytorch_tanh", "gelu_tanh"):
+        return torch.nn.functional.gelu(x, approximate="tanh")
+    if name == "gelu":
+        return torch.nn.functional.gelu(x)
+    raise ValueError(name)
+
+
+def forward(cfg, w, tokens):
+    """Logits [T][V] for a whole sequence, attention over all earlier positions."""
+    mt = cfg["model_type"]
+    gemma = mt in ("gemma", "gemma2")
+    D, H, Hkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    d = cfg.get("head_dim") or D // H
+    eps = cfg["rms_norm_eps"]
+    T = len(tokens)
+    ids = torch.tensor(tokens)
+    h = w["token_embd.weight"][ids]
+    if gemma:
+        h = h * torch.tensor(D ** 0.5, dtype=h.dtype)
+    inv = rope_inv_freq(cfg, d)
+    pos = torch.arange(T).float()
+    freqs = torch.outer(pos, inv)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos(), emb.sin()  # [T][d]
+    if mt == "gemma2":
+        scaling = cfg["query_pre_attn_scalar"] ** -0.5
+    else:
+        scaling = d ** -0.5
+    i_idx = torch.arange(T).unsqueeze(1)
+    j_idx = torch.arange(T).unsqueeze(0)
+    for li in range(cfg["num_hidden_layers"]):
+        p = "blk.%d." % li
+        res = h
+        x = rms_norm(h, w[p + "attn_norm.weight"], eps, gemma)
+        q = x @ w[p + "attn_q.weight"].T
+        k = x @ w[p + "attn_k.weight"].T
+        v = x @ w[p + "attn_v.weight"].T
+        if mt == "qwen2":
+            q = q + w[p + "attn_q.bias"]
+            k = k + w[p + "attn_k.bias"]
+            v = v + w[p + "attn_v.bias"]
+        q = q.view(T, H, d).transpose(0, 1)  # [H][T][d]
+        k = k.view(T, Hkv, d).transpose(0, 1)
+        v = v.view(T, Hkv, d).transpose(0, 1)
+        if mt == "qwen3":
+            q = rms_norm(q, w[p + "attn_q_norm.weight"], eps, False)
+            k = rms_norm(k, w[p + "attn_k_norm.weight"], eps, False)
+        q = apply_rope(q, cos, sin)
+        k = apply_rope(k, cos, sin)
+        k = k.repeat_interleave(H // Hkv, dim=0)  # repeat_kv
+        v = v.repeat_interleave(H // Hkv, dim=0)
+        att = (q @ k.transpose(1, 2)) * scaling  # [H][T][T]
+        if mt == "gemma2" and cfg.get("attn_logit_softcapping"):
+            c = cfg["attn_logit_softcapping"]
+            att = torch.tanh(att / c) * c
+        allowed = j_idx <= i_idx
+        window = cfg.get("sliding_window") or 0
+        sliding = (mt == "mistral") or (mt == "gemma2" and li % 2 == 0)
+        if window and sliding:
+            allowed = allowed & (j_idx > i_idx - window)
+        att = att.masked_fill(~allowed, float("-inf"))
+        att = torch.softmax(att, dim=-1)
+        o = (att @ v).transpose(0, 1).reshape(T, H * d)
+        o = o @ w[p + "attn_output.weight"].T
+        if mt == "gemma2":
+            o = rms_norm(o, w[p + "post_attention_norm.weight"], eps, True)
+        h = res + o
+        res = h
+        x = rms_norm(h, w[p + "ffn_norm.weight"], eps, gemma)
+        g = act_fn(cfg, x @ w[p + "ffn_gate.weight"].T)
+        u = x @ w[p + "ffn_up.weight"].T
+        m = (g * u) @ w[p + "ffn_down.weight"].T
+        if mt == "gemma2":
+            m = rms_norm(m, w[p + "post_ffw_norm.weight"], eps, True)
+        h = res + m
+    h = rms_norm(h, w["output_norm.weight"], eps, gemma)
+    out_w = w["token_embd.weight"] if cfg.get("tie_word_embeddings", False) else w["output.weight"]
+    logits = h @ out_w.T
+    if mt == "gemma2" and cfg.get("final_logit_softcapping"):
+        c = cfg["final_logit_softcapping"]
+        logits = torch.tanh(logits / c) * c
+    return logits
+
+
+# ---------------------------------------------------------------- models
+
+BASE = dict(hidden_size=64, intermediate_size=100, num_hidden_layers=2, num_attention_heads=4,
+            num_key_value_heads=2, vocab_size=131, rms_norm_eps=1e-5, rope_theta=10000.0,
+            max_position_embeddings=256, tie_word_embeddings=False, hidden_act="silu")
+
+MODELS = {
+    # Llama 3.1-style rope scaling, with an original context small enough that
+    # all three wavelength bands occur at head_dim 16.
+    "llama": dict(BASE, model_type="llama", architectures=["LlamaForCausalLM"], rope_theta=10000.0,
+                  rope_scaling=dict(rope_type="llama3", factor=4.0, low_freq_factor=1.0,
+                                    high_freq_factor=4.0, original_max_position_embeddings=16)),
+    # MQA and a sliding window shorter than the prompt.
+    "mistral": dict(BASE, model_type="mistral", architectures=["MistralForCausalLM"],
+                    num_key_value_heads=1, sliding_window=24, rope_theta=1000000.0),
+    # q/k/v biases, tied embeddings, linear rope scaling.
+    "qwen2": dict(BASE, model_type="qwen2", architectures=["Qwen2ForCausalLM"], rms_norm_eps=1e-6,
+                  tie_word_embeddings=True, rope_scaling=dict(rope_type="linear", factor=2.0)),
+    # q/k RMSNorm, head_dim * heads != hidden size.
+    "qwen3": dict(BASE, model_type="qwen3", architectures=["Qwen3ForCausalLM"], head_dim=32,
+                  rms_norm_eps=1e-6, tie_word_embeddings=True),
+    # (1 + w) norms, sqrt(D) embedding scale, GeGLU (tanh), tied.
+    "gemma": dict(BASE, model_type="gemma", architectures=["GemmaForCausalLM"], head_dim=32,
+                  num_key_value_heads=1, rms_norm_eps=1e-6, tie_word_embeddings=True,
+                  hidden_act="gelu_pytorch_tanh", hidden_activation="gelu_pytorch_tanh"),
+    # soft-capping, post-norms, alternating sliding window, query_pre_attn_scalar.
+    "gemma2": dict(BASE, model_type="gemma2", architectures=["Gemma2ForCausalLM"], head_dim=16,
+                   rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
+                   hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=24,
+                   attn_logit_softcapping=50.0, final_logit_softcapping=30.0, sliding_window=20),
+}
+
+
+def main():
+    torch.set_num_threads(1)
+    os.makedirs(OUT, exist_ok=True)
+    names = sys.argv[1:] or list(MODELS)
+    for i, name in enumerate(names):
+        cfg = MODELS[name]
+        seed = 1000 + list(MODELS).index(name)
+        w = make_weights(cfg, seed)
+        prompt = prompt_tokens(seed, cfg["vocab_size"])
+        with torch.no_grad():
+            logits = forward(cfg, w, prompt)
+            seq = list(prompt)
+            for _ in range(N_GEN):
+                seq.append(int(torch.argmax(forward(cfg, w, seq)[-1])))
+        gen = seq[N_PROMPT:]
+        doc = dict(name=name, seed=seed, config=cfg, prompt=prompt, greedy=gen,
+                   logits_file=name + ".logits",
+                   generator="tests/ref/llama_ref.py (torch %s)" % torch.__version__)
+        with open(os.path.join(OUT, name + ".json"), "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        with open(os.path.join(OUT, name + ".logits"), "wb") as f:
+            f.write(b"LKLOGIT1" + struct.pack("<II", logits.shape[0], logits.shape[1]))
+            f.write(logits.contiguous().numpy().astype("<f4").tobytes())
+        rng = float(logits.max() - logits.min())
+        print("%s: range %.3f, greedy %s" % (name, rng, gen[:8]))
+
+
+if __name__ == "__main__":
+    main()

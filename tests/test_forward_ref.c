@@ -1,0 +1,379 @@
+/* The llama-family forward pass against the independent PyTorch reference
+ * (tests/ref/llama_ref.py, HF modelling equations): for each small
+ * random-weight model in tests/golden/, the logits of every position of a
+ * 64-token prompt must match within 1e-4 x the logit range (F32 weights and
+ * KV cache) and the next 32 greedy tokens must be identical. F16 / BF16
+ * weights and an F16 KV cache must match within 2e-2 x range.
+ *
+ * The weights are regenerated here with the reference script's PRNG
+ * (splitmix64 keyed by FNV-1a of each tensor name), so only logits are
+ * committed. The JSON's config uses HF names; the few lines below map them
+ * to lk_hparams the way an HF config.json is read. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mmap.h"
+#include "tensor/dtype.h"
+#include "test.h"
+
+#define N_PROMPT 64
+#define N_GEN 32
+#define MAX_T 64
+
+/* ---------------------------------------------------------------- the shared PRNG */
+
+static uint64_t fnv1a64(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* ---------------------------------------------------------------- a model in memory */
+
+typedef struct {
+    lk_hparams hp;
+    lk_tensor_info t[MAX_T];
+    char names[MAX_T][64];
+    float *f32[MAX_T]; /* generated values */
+    void *conv[MAX_T]; /* F16/BF16 copies */
+    size_t n;
+    int seed;
+} mem_model;
+
+static void gen(mem_model *m, const char *name, int64_t rows, int64_t cols, float scale,
+                float offset) {
+    if (m->n >= MAX_T) return;
+    size_t i = m->n++;
+    snprintf(m->names[i], sizeof m->names[i], "%s", name);
+    int64_t count = cols ? rows * cols : rows;
+    float *v = malloc((size_t)count * sizeof *v);
+    uint64_t state = fnv1a64(name) ^ ((uint64_t)m->seed * 0x9e3779b97f4a7c15ull);
+    for (int64_t j = 0; j < count; j++) {
+        float u = (float)(splitmix64(&state) >> 40) / 8388608.0f - 1.0f;
+        v[j] = u * scale;
+        if (offset != 0.0f) v[j] += offset;
+    }
+    m->f32[i] = v;
+    lk_tensor_info *t = &m->t[i];
+    t->name = m->names[i];
+    t->dtype = LK_DTYPE_F32;
+    t->n_dims = cols ? 2 : 1;
+    t->shape[0] = rows;
+    t->shape[1] = cols;
+    t->data = v;
+    t->nbytes = (uint64_t)count * 4;
+}
+
+/* Matrices (2-D) to F16 or BF16; vectors stay F32 as HF checkpoints often
+ * keep them at higher precision anyway (the loader converts both). */
+static void convert(mem_model *m, lk_dtype to) {
+    for (size_t i = 0; i < m->n; i++) {
+        lk_tensor_info *t = &m->t[i];
+        free(m->conv[i]);
+        m->conv[i] = NULL;
+        int64_t count = t->n_dims == 2 ? t->shape[0] * t->shape[1] : t->shape[0];
+        if (to == LK_DTYPE_F32 || t->n_dims != 2) {
+            t->dtype = LK_DTYPE_F32;
+            t->data = m->f32[i];
+            t->nbytes = (uint64_t)count * 4;
+            continue;
+        }
+        uint16_t *h = malloc((size_t)count * 2);
+        for (int64_t j = 0; j < count; j++)
+            h[j] = to == LK_DTYPE_F16 ? lk_f32_to_f16(m->f32[i][j]) : lk_f32_to_bf16(m->f32[i][j]);
+        m->conv[i] = h;
+        t->dtype = to;
+        t->data = h;
+        t->nbytes = (uint64_t)count * 2;
+    }
+}
+
+static void free_model(mem_model *m) {
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->f32[i]);
+        free(m->conv[i]);
+    }
+}
+
+static double num(const cJSON *o, const char *key, double def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+static bool flag(const cJSON *o, const char *key) {
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+/* HF config -> hparams, and the weights the reference script makes. */
+static void build(mem_model *m, const cJSON *cfg, int seed) {
+    memset(m, 0, sizeof *m);
+    m->seed = seed;
+    lk_hparams *hp = &m->hp;
+    const char *mt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "model_type"));
+    snprintf(hp->arch, sizeof hp->arch, "%s", mt ? mt : "?");
+    bool gemma = strncmp(hp->arch, "gemma", 5) == 0, gemma2 = strcmp(hp->arch, "gemma2") == 0;
+    hp->n_embd = (int32_t)num(cfg, "hidden_size", 0);
+    hp->n_ff = (int32_t)num(cfg, "intermediate_size", 0);
+    hp->n_layer = (int32_t)num(cfg, "num_hidden_layers", 0);
+    hp->n_head = (int32_t)num(cfg, "num_attention_heads", 0);
+    hp->n_head_kv = (int32_t)num(cfg, "num_key_value_heads", hp->n_head);
+    hp->n_vocab = (int32_t)num(cfg, "vocab_size", 0);
+    hp->head_dim = (int32_t)num(cfg, "head_dim", hp->n_head ? hp->n_embd / hp->n_head : 0);
+    hp->n_rot = hp->head_dim;
+    hp->n_ctx_train = (int32_t)num(cfg, "max_position_embeddings", 0);
+    hp->norm = LK_NORM_RMS;
+    hp->norm_eps = (float)num(cfg, "rms_norm_eps", 1e-6);
+    hp->act = gemma ? LK_ACT_GELU_TANH : LK_ACT_SILU;
+    hp->rope_layout = LK_ROPE_HALF;
+    hp->rope_theta = (float)num(cfg, "rope_theta", 10000);
+    const cJSON *rs = cJSON_GetObjectItemCaseSensitive(cfg, "rope_scaling");
+    if (cJSON_IsObject(rs)) {
+        const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rs, "rope_type"));
+        hp->rope_factor = (float)num(rs, "factor", 1);
+        if (type && strcmp(type, "linear") == 0) hp->rope_scaling = LK_ROPE_SCALING_LINEAR;
+        if (type && strcmp(type, "llama3") == 0) {
+            hp->rope_scaling = LK_ROPE_SCALING_LLAMA3;
+            hp->rope_low_freq_factor = (float)num(rs, "low_freq_factor", 1);
+            hp->rope_high_freq_factor = (float)num(rs, "high_freq_factor", 4);
+            hp->rope_orig_ctx = (int32_t)num(rs, "original_max_position_embeddings", 8192);
+        }
+    }
+    hp->tied_embeddings = flag(cfg, "tie_word_embeddings");
+    hp->attn_qkv_bias = strcmp(hp->arch, "qwen2") == 0;
+    hp->qk_norm = strcmp(hp->arch, "qwen3") == 0;
+    if (strcmp(hp->arch, "mistral") == 0 || gemma2)
+        hp->sliding_window = (int32_t)num(cfg, "sliding_window", 0);
+    if (gemma2) {
+        hp->attn_softcap = (float)num(cfg, "attn_logit_softcapping", 0);
+        hp->final_softcap = (float)num(cfg, "final_logit_softcapping", 0);
+        hp->query_pre_attn_scalar = (float)num(cfg, "query_pre_attn_scalar", 0);
+    }
+    hp->embd_scale = gemma;
+    hp->norm_plus_one = gemma;
+    hp->bos_id = hp->pad_id = -1;
+
+    const int64_t D = hp->n_embd, F = hp->n_ff, V = hp->n_vocab, d = hp->head_dim;
+    const int64_t qd = hp->n_head * d, kvd = hp->n_head_kv * d;
+    const float norm_off = gemma ? 0.0f : 1.0f;
+    char name[64];
+#define LIN(suffix, out, in)                                                          \
+    (snprintf(name, sizeof name, "blk.%d." suffix, l),                                \
+     gen(m, name, out, in, 2.0f / sqrtf((float)(in)), 0.0f))
+#define VEC(suffix, n, norm)                                                          \
+    (snprintf(name, sizeof name, "blk.%d." suffix, l),                                \
+     gen(m, name, n, 0, 0.2f, (norm) ? norm_off : 0.0f))
+    gen(m, "token_embd.weight", V, D, gemma ? 0.05f : 0.4f, 0.0f);
+    for (int l = 0; l < hp->n_layer; l++) {
+        VEC("attn_norm.weight", D, true);
+        LIN("attn_q.weight", qd, D);
+        LIN("attn_k.weight", kvd, D);
+        LIN("attn_v.weight", kvd, D);
+        LIN("attn_output.weight", D, qd);
+        if (hp->attn_qkv_bias) {
+            VEC("attn_q.bias", qd, false);
+            VEC("attn_k.bias", kvd, false);
+            VEC("attn_v.bias", kvd, false);
+        }
+        if (hp->qk_norm) {
+            VEC("attn_q_norm.weight", d, true);
+            VEC("attn_k_norm.weight", d, true);
+        }
+        if (gemma2) {
+            VEC("post_attention_norm.weight", D, true);
+            VEC("post_ffw_norm.weight", D, true);
+        }
+        VEC("ffn_norm.weight", D, true);
+        LIN("ffn_gate.weight", F, D);
+        LIN("ffn_up.weight", F, D);
+        LIN("ffn_down.weight", D, F);
+    }
+#undef LIN
+#undef VEC
+    gen(m, "output_norm.weight", D, 0, 0.2f, norm_off);
+    if (!hp->tied_embeddings) gen(m, "output.weight", V, D, 2.0f / sqrtf((float)D), 0.0f);
+}
+
+/* ---------------------------------------------------------------- goldens */
+
+typedef struct {
+    cJSON *doc;
+    int32_t prompt[N_PROMPT];
+    int32_t greedy[N_GEN];
+    float *logits; /* [N_PROMPT][V] */
+    int32_t vocab;
+} golden;
+
+static bool load_golden(const char *name, golden *g) {
+    memset(g, 0, sizeof *g);
+    char path[4096];
+    char *text;
+    size_t size;
+    lk_error err;
+    snprintf(path, sizeof path, "%s/tests/golden/%s.json", lk_test_source_dir(), name);
+    if (lk_read_file(path, 1 << 20, &text, &size, &err) != LK_OK) return false;
+    g->doc = cJSON_Parse(text);
+    free(text);
+    if (!g->doc) return false;
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(g->doc, "prompt");
+    const cJSON *gr = cJSON_GetObjectItemCaseSensitive(g->doc, "greedy");
+    if (cJSON_GetArraySize(pr) != N_PROMPT || cJSON_GetArraySize(gr) != N_GEN) return false;
+    for (int i = 0; i < N_PROMPT; i++) g->prompt[i] = cJSON_GetArrayItem(pr, i)->valueint;
+    for (int i = 0; i < N_GEN; i++) g->greedy[i] = cJSON_GetArrayItem(gr, i)->valueint;
+    snprintf(path, sizeof path, "%s/tests/golden/%s.logits", lk_test_source_dir(), name);
+    if (lk_read_file(path, 1 << 22, &text, &size, &err) != LK_OK) return false;
+    uint32_t rows, vocab;
+    bool ok = size >= 16 && memcmp(text, "LKLOGIT1", 8) == 0;
+    if (ok) {
+        memcpy(&rows, text + 8, 4);
+        memcpy(&vocab, text + 12, 4);
+        ok = rows == N_PROMPT && vocab > 0 && vocab < 100000 &&
+             size == 16 + (size_t)rows * vocab * 4;
+    }
+    if (ok) {
+        g->vocab = (int32_t)vocab;
+        g->logits = malloc((size_t)rows * vocab * 4);
+        memcpy(g->logits, text + 16, (size_t)rows * vocab * 4);
+    }
+    free(text);
+    return ok;
+}
+
+static void free_golden(golden *g) {
+    cJSON_Delete(g->doc);
+    free(g->logits);
+}
+
+/* Worst |diff| / range over the prompt positions (range per position). */
+static double compare_prompt(lk_model *model, lk_dtype kv, const golden *g, bool check_greedy,
+                             const char *what) {
+    lk_context_params cp;
+    lk_context_params_default(&cp);
+    cp.n_ctx = N_PROMPT + N_GEN;
+    cp.n_batch = 24; /* a prompt in three uneven chunks */
+    cp.kv_type = kv;
+    lk_context *c;
+    lk_error err;
+    CHECK_OK(lk_context_new(model, &cp, &c, &err), &err);
+    if (!c) return INFINITY;
+    const int32_t V = g->vocab;
+    float *logits = malloc((size_t)N_PROMPT * V * sizeof *logits);
+    CHECK_OK(lk_eval(c, g->prompt, N_PROMPT, LK_LOGITS_ALL, logits, &err), &err);
+    double worst = 0;
+    for (int t = 0; t < N_PROMPT; t++) {
+        const float *want = g->logits + (size_t)t * V, *got = logits + (size_t)t * V;
+        float lo = want[0], hi = want[0];
+        double maxd = 0;
+        for (int j = 0; j < V; j++) {
+            if (want[j] < lo) lo = want[j];
+            if (want[j] > hi) hi = want[j];
+            double dd = fabs((double)got[j] - want[j]);
+            if (dd > maxd || isnan(dd)) maxd = isnan(dd) ? INFINITY : dd;
+        }
+        double rel = maxd / (hi - lo);
+        if (rel > worst) worst = rel;
+    }
+    if (check_greedy) {
+        int tok = 0, first_bad = -1;
+        for (int i = 0; i < V; i++)
+            if (logits[(size_t)(N_PROMPT - 1) * V + i] > logits[(size_t)(N_PROMPT - 1) * V + tok]) tok = i;
+        for (int i = 0; i < N_GEN; i++) {
+            if (tok != g->greedy[i] && first_bad < 0) first_bad = i;
+            if (i == N_GEN - 1) break;
+            CHECK_OK(lk_eval(c, &tok, 1, LK_LOGITS_LAST, logits, &err), &err);
+            tok = 0;
+            for (int j = 1; j < V; j++)
+                if (logits[j] > logits[tok]) tok = j;
+        }
+        CHECK_MSG(first_bad < 0, "%s: greedy token %d differs from the reference", what, first_bad);
+    }
+    free(logits);
+    lk_context_free(c);
+    return worst;
+}
+
+static void test_model(const char *name) {
+    golden g;
+    if (!load_golden(name, &g)) {
+        CHECK_MSG(0, "tests/golden/%s.{json,logits} missing or malformed", name);
+        free_golden(&g);
+        return;
+    }
+    const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(g.doc, "config");
+    int seed = (int)num(g.doc, "seed", 0);
+    static mem_model m;
+    build(&m, cfg, seed);
+    CHECK_EQ_INT(m.hp.n_vocab, g.vocab);
+    struct {
+        lk_dtype w, kv;
+        double tol;
+        bool greedy;
+    } runs[] = {
+        {LK_DTYPE_F32, LK_DTYPE_F32, 1e-4, true},
+        {LK_DTYPE_F32, LK_DTYPE_F16, 2e-2, false},
+        {LK_DTYPE_F16, LK_DTYPE_F16, 2e-2, false},
+        {LK_DTYPE_BF16, LK_DTYPE_F32, 2e-2, false},
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        convert(&m, runs[r].w);
+        lk_model *model;
+        lk_error err;
+        CHECK_OK(lk_model_from_tensors(&m.hp, m.t, m.n, NULL, &model, &err), &err);
+        if (!model) continue;
+        char what[96];
+        snprintf(what, sizeof what, "%s (weights %s, kv %s)", name, lk_dtype_name(runs[r].w),
+                 lk_dtype_name(runs[r].kv));
+        double rel = compare_prompt(model, runs[r].kv, &g, runs[r].greedy, what);
+        printf("%-36s max|diff| = %.2e x range\n", what, rel);
+        CHECK_MSG(rel <= runs[r].tol, "%s: max|diff| %.3g x range > %.0e", what, rel, runs[r].tol);
+        lk_model_free(model);
+    }
+    free_model(&m);
+    free_golden(&g);
+}
+
+/* Unsupported things fail with messages that name them. */
+static void test_errors(void) {
+    golden g;
+    if (!load_golden("llama", &g)) return;
+    static mem_model m;
+    build(&m, cJSON_GetObjectItemCaseSensitive(g.doc, "config"), 1);
+    lk_model *model = NULL;
+    lk_error err;
+    snprintf(m.hp.arch, sizeof m.hp.arch, "mamba");
+    CHECK(lk_model_from_tensors(&m.hp, m.t, m.n, NULL, &model, &err) == LK_ERR_UNSUPPORTED);
+    CHECK(strstr(err.msg, "mamba") && strstr(err.msg, "qwen2"));
+    snprintf(m.hp.arch, sizeof m.hp.arch, "llama");
+    m.hp.n_ff += 1; /* shapes no longer match */
+    CHECK(lk_model_from_tensors(&m.hp, m.t, m.n, NULL, &model, &err) == LK_ERR_FORMAT);
+    CHECK(strstr(err.msg, "blk.0.ffn_gate.weight") != NULL);
+    m.hp.n_ff -= 1;
+    m.t[1].name = "renamed"; /* a tensor goes missing */
+    CHECK(lk_model_from_tensors(&m.hp, m.t, m.n, NULL, &model, &err) == LK_ERR_NOT_FOUND);
+    CHECK(strstr(err.msg, "blk.0.attn_norm.weight") != NULL);
+    m.t[1].name = m.names[1];
+    m.t[2].dtype = LK_DTYPE_Q4_K;
+    CHECK(lk_model_from_tensors(&m.hp, m.t, m.n, NULL, &model, &err) == LK_ERR_UNSUPPORTED);
+    CHECK(strstr(err.msg, "q4_k") != NULL);
+    CHECK(model == NULL);
+    free_model(&m);
+    free_golden(&g);
+}
+
+int main(void) {
+    const char *names[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_model(names[i]);
+    test_errors();
+    return lk_test_finish("test_forward_ref");
+}
