@@ -43,6 +43,342 @@ static void walk_all(const lk_gguf *g) {
     (void)h;
 }
 
+/* ---------------------------------------------------------------- writer round trip */
+
+/* Deep equality of two values (numeric arrays compared byte for byte). */
+static bool value_eq(const lk_gguf_value *a, const lk_gguf_value *b) {
+    if (a->type != b->type) return false;
+    switch (a->type) {
+    case LK_GGUF_UINT8: case LK_GGUF_UINT16: case LK_GGUF_UINT32: case LK_GGUF_UINT64:
+        return a->u64 == b->u64;
+    case LK_GGUF_INT8: case LK_GGUF_INT16: case LK_GGUF_INT32: case LK_GGUF_INT64:
+        return a->i64 == b->i64;
+    case LK_GGUF_FLOAT32: case LK_GGUF_FLOAT64:
+        return memcmp(&a->f64, &b->f64, sizeof a->f64) == 0;
+    case LK_GGUF_BOOL: return a->b == b->b;
+    case LK_GGUF_STRING:
+        return a->str.len == b->str.len && (a->str.len == 0 || memcmp(a->str.ptr, b->str.ptr, a->str.len) == 0);
+    case LK_GGUF_ARRAY: {
+        if (a->arr.elem_type != b->arr.elem_type || a->arr.n != b->arr.n) return false;
+        if (a->arr.elem_type == LK_GGUF_STRING || a->arr.elem_type == LK_GGUF_ARRAY) {
+            for (uint64_t i = 0; i < a->arr.n; i++)
+                if (!value_eq(&a->arr.items[i], &b->arr.items[i])) return false;
+            return true;
+        }
+        static const size_t sizes[] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+        size_t n = (size_t)a->arr.n * sizes[a->arr.elem_type];
+        return n == 0 || memcmp(a->arr.data, b->arr.data, n) == 0;
+    }
+    }
+    return false;
+}
+
+static bool read_whole(const char *path, unsigned char **data, size_t *size) {
+    lk_error err;
+    char *buf;
+    if (lk_read_file(path, (size_t)1 << 30, &buf, size, &err) != LK_OK) return false;
+    *data = (unsigned char *)buf;
+    return true;
+}
+
+static bool files_equal(const char *a, const char *b) {
+    unsigned char *x, *y;
+    size_t nx, ny;
+    if (!read_whole(a, &x, &nx)) return false;
+    if (!read_whole(b, &y, &ny)) {
+        free(x);
+        return false;
+    }
+    bool eq = nx == ny && memcmp(x, y, nx) == 0;
+    if (!eq && nx == ny)
+        for (size_t i = 0; i < nx; i++)
+            if (x[i] != y[i]) {
+                fprintf(stderr, "%s and %s differ first at byte %zu\n", a, b, i);
+                break;
+            }
+    if (nx != ny) fprintf(stderr, "%s is %zu bytes, %s is %zu\n", a, nx, b, ny);
+    free(x);
+    free(y);
+    return eq;
+}
+
+/* Copies every key and tensor of g into a new writer (the tensors' data stay in g). */
+static lk_gguf_writer *writer_from(const lk_gguf *g, uint32_t version, uint32_t alignment) {
+    lk_gguf_writer *w = lk_gguf_writer_new(version, alignment);
+    if (!w) return NULL;
+    lk_error err;
+    for (size_t i = 0; i < lk_gguf_kv_count(g); i++)
+        CHECK_EQ_INT(lk_gguf_writer_set_value(w, lk_gguf_kv_key(g, i), lk_gguf_kv_value(g, i)), LK_OK);
+    for (size_t i = 0; i < lk_gguf_tensor_count(g); i++) {
+        const lk_gguf_tensor *t = lk_gguf_tensor_at(g, i);
+        CHECK_OK(lk_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data,
+                                           t->nbytes, &err), &err);
+    }
+    return w;
+}
+
+static uint32_t rng_state = 12345;
+static uint8_t rng_byte(void) {
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (uint8_t)(rng_state >> 16);
+}
+
+typedef struct {
+    const char *name;
+    lk_dtype type;
+    uint32_t n_dims;
+    int64_t ne[4];
+} tensor_spec;
+
+static const tensor_spec k_tensors[] = {
+    {"token_embd.weight", LK_DTYPE_F32, 2, {5, 3, 1, 1}},
+    {"blk.0.attn_norm.weight", LK_DTYPE_F16, 1, {7, 1, 1, 1}},
+    {"blk.0.attn_q.weight", LK_DTYPE_Q8_0, 2, {64, 2, 1, 1}},
+    {"blk.0.ffn_up.weight", LK_DTYPE_Q4_K, 2, {256, 3, 1, 1}},
+    {"blk.0.ffn_down.weight", LK_DTYPE_Q6_K, 3, {256, 1, 2, 1}},
+    {"blk.0.bf16", LK_DTYPE_BF16, 4, {3, 2, 2, 2}},
+    {"blk.0.q4_0", LK_DTYPE_Q4_0, 1, {32, 1, 1, 1}},
+    {"张量.中文", LK_DTYPE_I32, 1, {1, 1, 1, 1}},
+};
+#define N_TENSORS (sizeof k_tensors / sizeof k_tensors[0])
+
+/* Builds a writer holding every value type and the tensors above; the tensor
+ * bytes live in bufs[] (freed by the caller). */
+static lk_gguf_writer *build_writer(uint32_t version, uint32_t alignment, uint8_t **bufs,
+                                    uint64_t *sizes) {
+    lk_gguf_writer *w = lk_gguf_writer_new(version, alignment);
+    CHECK(w != NULL);
+    if (!w) return NULL;
+    lk_gguf_value v;
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "general.architecture", "llama"), LK_OK);
+    v = (lk_gguf_value){.type = LK_GGUF_UINT8, .u64 = 200};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "t.u8", &v), LK_OK);
+    v = (lk_gguf_value){.type = LK_GGUF_INT8, .i64 = -100};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "t.i8", &v), LK_OK);
+    v = (lk_gguf_value){.type = LK_GGUF_UINT16, .u64 = 65535};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "t.u16", &v), LK_OK);
+    v = (lk_gguf_value){.type = LK_GGUF_INT16, .i64 = -32768};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "t.i16", &v), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_u32(w, "t.u32", 4000000000u), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_i32(w, "t.i32", -2000000000), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_f32(w, "t.f32", 0.1f), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_bool(w, "t.bool", true), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_bool(w, "t.bool_false", false), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "t.str", "hello"), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "t.str_empty", ""), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "t.中文", "你好，世界！😀"), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_u64(w, "t.u64", UINT64_MAX), LK_OK);
+    v = (lk_gguf_value){.type = LK_GGUF_INT64, .i64 = INT64_MIN};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "t.i64", &v), LK_OK);
+    v = (lk_gguf_value){.type = LK_GGUF_FLOAT64, .f64 = -1.0 / 3.0};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "t.f64", &v), LK_OK);
+    /* Replacing keeps the first position. */
+    CHECK_EQ_INT(lk_gguf_writer_set_u32(w, "t.replaced", 1), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "t.replaced", "second"), LK_OK);
+
+    /* Numeric arrays of every element type, one empty. */
+    static const uint8_t u8s[] = {0, 1, 255};
+    static const int8_t i8s[] = {-128, 0, 127};
+    static const uint16_t u16s[] = {0, 65535};
+    static const int16_t i16s[] = {-32768, 32767, -1};
+    static const uint32_t u32s[] = {1, 2, 4000000000u};
+    static const int32_t i32s[] = {-1, 0, 1, 2147483647};
+    static const float f32s[] = {0.0f, -0.0f, 1.5f, -3.25e-7f, 65504.0f};
+    static const uint8_t bools[] = {1, 0, 1};
+    static const uint64_t u64s[] = {UINT64_MAX, 0};
+    static const int64_t i64s[] = {INT64_MIN, INT64_MAX};
+    static const double f64s[] = {3.141592653589793, -2.5e-300};
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.u8", LK_GGUF_UINT8, u8s, 3), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.i8", LK_GGUF_INT8, i8s, 3), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.u16", LK_GGUF_UINT16, u16s, 2), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.i16", LK_GGUF_INT16, i16s, 3), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.u32", LK_GGUF_UINT32, u32s, 3), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.i32", LK_GGUF_INT32, i32s, 4), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.f32", LK_GGUF_FLOAT32, f32s, 5), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.bool", LK_GGUF_BOOL, bools, 3), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.u64", LK_GGUF_UINT64, u64s, 2), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.i64", LK_GGUF_INT64, i64s, 2), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.f64", LK_GGUF_FLOAT64, f64s, 2), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "a.empty", LK_GGUF_FLOAT32, NULL, 0), LK_OK);
+    static const char *strs[] = {"a", "", "中文", "<|im_start|>", "\xe2\x96\x81the"};
+    CHECK_EQ_INT(lk_gguf_writer_set_str_array(w, "a.str", strs, 5), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_str_array(w, "a.str_empty", NULL, 0), LK_OK);
+
+    /* Nested: [[1,2,3], ["x",""], [], [[true]]]. */
+    lk_gguf_value inner_str[2] = {{.type = LK_GGUF_STRING, .str = {"x", 1}},
+                                  {.type = LK_GGUF_STRING, .str = {"", 0}}};
+    lk_gguf_value deepest = {.type = LK_GGUF_ARRAY};
+    deepest.arr.elem_type = LK_GGUF_BOOL;
+    deepest.arr.n = 1;
+    deepest.arr.data = bools;
+    lk_gguf_value items[4] = {{.type = LK_GGUF_ARRAY}, {.type = LK_GGUF_ARRAY},
+                              {.type = LK_GGUF_ARRAY}, {.type = LK_GGUF_ARRAY}};
+    items[0].arr.elem_type = LK_GGUF_UINT32;
+    items[0].arr.n = 3;
+    items[0].arr.data = u32s;
+    items[1].arr.elem_type = LK_GGUF_STRING;
+    items[1].arr.n = 2;
+    items[1].arr.items = inner_str;
+    items[2].arr.elem_type = LK_GGUF_INT64;
+    items[3].arr.elem_type = LK_GGUF_ARRAY;
+    items[3].arr.n = 1;
+    items[3].arr.items = &deepest;
+    v = (lk_gguf_value){.type = LK_GGUF_ARRAY};
+    v.arr.elem_type = LK_GGUF_ARRAY;
+    v.arr.n = 4;
+    v.arr.items = items;
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "a.nested", &v), LK_OK);
+    v.arr.n = 0;
+    v.arr.items = NULL;
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "a.nested_empty", &v), LK_OK);
+
+    lk_error err;
+    for (size_t i = 0; i < N_TENSORS; i++) {
+        const tensor_spec *t = &k_tensors[i];
+        uint64_t n;
+        CHECK(lk_dtype_row_bytes(t->type, t->ne[0], &n));
+        n *= (uint64_t)(t->ne[1] * t->ne[2] * t->ne[3]);
+        bufs[i] = malloc(n);
+        sizes[i] = n;
+        for (uint64_t k = 0; k < n; k++) bufs[i][k] = rng_byte();
+        CHECK_OK(lk_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, bufs[i], n, &err),
+                 &err);
+    }
+    return w;
+}
+
+static void check_read_back(const lk_gguf *g, uint32_t version, uint32_t alignment,
+                            uint8_t **bufs, const uint64_t *sizes) {
+    CHECK_EQ_INT(lk_gguf_version(g), version);
+    CHECK_EQ_INT(lk_gguf_alignment(g), alignment ? alignment : 32);
+    const lk_gguf_value *v;
+    lk_gguf_str s;
+    CHECK(lk_gguf_get_str(g, "general.architecture", &s) && str_eq(s, "llama"));
+    CHECK((v = lk_gguf_get(g, "t.u8")) && v->type == LK_GGUF_UINT8 && v->u64 == 200);
+    CHECK((v = lk_gguf_get(g, "t.i8")) && v->type == LK_GGUF_INT8 && v->i64 == -100);
+    CHECK((v = lk_gguf_get(g, "t.u16")) && v->type == LK_GGUF_UINT16 && v->u64 == 65535);
+    CHECK((v = lk_gguf_get(g, "t.i16")) && v->type == LK_GGUF_INT16 && v->i64 == -32768);
+    CHECK((v = lk_gguf_get(g, "t.u32")) && v->type == LK_GGUF_UINT32 && v->u64 == 4000000000u);
+    CHECK((v = lk_gguf_get(g, "t.i32")) && v->type == LK_GGUF_INT32 && v->i64 == -2000000000);
+    CHECK((v = lk_gguf_get(g, "t.f32")) && v->type == LK_GGUF_FLOAT32 && v->f64 == (double)0.1f);
+    CHECK((v = lk_gguf_get(g, "t.bool")) && v->type == LK_GGUF_BOOL && v->b);
+    CHECK((v = lk_gguf_get(g, "t.bool_false")) && v->type == LK_GGUF_BOOL && !v->b);
+    CHECK(lk_gguf_get_str(g, "t.str", &s) && str_eq(s, "hello"));
+    CHECK(lk_gguf_get_str(g, "t.str_empty", &s) && s.len == 0);
+    CHECK(lk_gguf_get_str(g, "t.中文", &s) && str_eq(s, "你好，世界！😀"));
+    CHECK((v = lk_gguf_get(g, "t.u64")) && v->type == LK_GGUF_UINT64 && v->u64 == UINT64_MAX);
+    CHECK((v = lk_gguf_get(g, "t.i64")) && v->type == LK_GGUF_INT64 && v->i64 == INT64_MIN);
+    CHECK((v = lk_gguf_get(g, "t.f64")) && v->type == LK_GGUF_FLOAT64 && v->f64 == -1.0 / 3.0);
+    CHECK(lk_gguf_get_str(g, "t.replaced", &s) && str_eq(s, "second"));
+    CHECK_EQ_STR(lk_gguf_kv_key(g, 16), "t.replaced");
+
+    /* Typed getters convert only exactly. */
+    uint32_t u32;
+    int64_t i64;
+    float f;
+    bool b;
+    CHECK(lk_gguf_get_u32(g, "t.u8", &u32) && u32 == 200);
+    CHECK(!lk_gguf_get_u32(g, "t.i8", &u32));
+    CHECK(!lk_gguf_get_u32(g, "t.u64", &u32));
+    CHECK(lk_gguf_get_i64(g, "t.i16", &i64) && i64 == -32768);
+    CHECK(!lk_gguf_get_i64(g, "t.u64", &i64));
+    CHECK(lk_gguf_get_f32(g, "t.f64", &f) && f == (float)(-1.0 / 3.0));
+    CHECK(!lk_gguf_get_f32(g, "t.u32", &f));
+    CHECK(lk_gguf_get_bool(g, "t.bool", &b) && b);
+    CHECK(!lk_gguf_get_bool(g, "t.u8", &b));
+
+    const void *data;
+    uint64_t n;
+    CHECK(lk_gguf_get_num_array(g, "a.f32", LK_GGUF_FLOAT32, &data, &n) && n == 5);
+    if (n == 5) CHECK(((const float *)data)[3] == -3.25e-7f && ((const float *)data)[4] == 65504.0f);
+    CHECK(lk_gguf_get_num_array(g, "a.i64", LK_GGUF_INT64, &data, &n) && n == 2);
+    if (n == 2) CHECK(((const int64_t *)data)[0] == INT64_MIN);
+    CHECK(lk_gguf_get_num_array(g, "a.f64", LK_GGUF_FLOAT64, &data, &n) && n == 2);
+    if (n == 2) CHECK(((const double *)data)[1] == -2.5e-300);
+    CHECK(lk_gguf_get_num_array(g, "a.bool", LK_GGUF_BOOL, &data, &n) && n == 3);
+    CHECK(lk_gguf_get_num_array(g, "a.empty", LK_GGUF_FLOAT32, &data, &n) && n == 0);
+    const lk_gguf_value *items;
+    CHECK(lk_gguf_get_str_array(g, "a.str", &items, &n) && n == 5);
+    if (n == 5) {
+        CHECK(str_eq(items[1].str, "") && str_eq(items[2].str, "中文"));
+        CHECK(str_eq(items[4].str, "\xe2\x96\x81the"));
+    }
+    CHECK(lk_gguf_get_str_array(g, "a.str_empty", &items, &n) && n == 0);
+    v = lk_gguf_get(g, "a.nested");
+    CHECK(v && v->type == LK_GGUF_ARRAY && v->arr.elem_type == LK_GGUF_ARRAY && v->arr.n == 4);
+    if (v && v->arr.n == 4 && v->arr.items) {
+        const lk_gguf_value *it = v->arr.items;
+        CHECK(it[0].arr.elem_type == LK_GGUF_UINT32 && it[0].arr.n == 3 &&
+              ((const uint32_t *)it[0].arr.data)[2] == 4000000000u);
+        CHECK(it[1].arr.elem_type == LK_GGUF_STRING && it[1].arr.n == 2 &&
+              str_eq(it[1].arr.items[0].str, "x") && it[1].arr.items[1].str.len == 0);
+        CHECK(it[2].arr.elem_type == LK_GGUF_INT64 && it[2].arr.n == 0);
+        CHECK(it[3].arr.elem_type == LK_GGUF_ARRAY && it[3].arr.n == 1 &&
+              it[3].arr.items[0].arr.elem_type == LK_GGUF_BOOL &&
+              ((const uint8_t *)it[3].arr.items[0].arr.data)[0] == 1);
+    }
+    v = lk_gguf_get(g, "a.nested_empty");
+    CHECK(v && v->type == LK_GGUF_ARRAY && v->arr.elem_type == LK_GGUF_ARRAY && v->arr.n == 0);
+    bool has_align = lk_gguf_get(g, "general.alignment") != NULL;
+    CHECK_EQ_INT(has_align, alignment != 0 && alignment != 32);
+
+    CHECK_EQ_INT(lk_gguf_tensor_count(g), N_TENSORS);
+    for (size_t i = 0; i < N_TENSORS && i < lk_gguf_tensor_count(g); i++) {
+        const tensor_spec *ts = &k_tensors[i];
+        const lk_gguf_tensor *t = lk_gguf_tensor_at(g, i);
+        CHECK_EQ_STR(t->name, ts->name);
+        CHECK(lk_gguf_find_tensor(g, ts->name) == t);
+        CHECK_EQ_INT(t->n_dims, ts->n_dims);
+        for (int d = 0; d < 4; d++) CHECK_EQ_INT(t->ne[d], ts->ne[d]);
+        CHECK(t->type == ts->type);
+        CHECK_EQ_INT(t->nbytes, sizes[i]);
+        CHECK(memcmp(t->data, bufs[i], sizes[i]) == 0);
+        CHECK_EQ_INT(t->offset % lk_gguf_alignment(g), 0);
+        CHECK_EQ_INT((uintptr_t)t->data % lk_gguf_alignment(g), 0);
+    }
+}
+
+static void test_roundtrip(uint32_t version, uint32_t alignment) {
+    char path1[512], path2[512];
+    snprintf(path1, sizeof path1, "%s/rt-v%u-a%u.gguf", lk_test_tmpdir(), version, alignment);
+    snprintf(path2, sizeof path2, "%s/rt-v%u-a%u-again.gguf", lk_test_tmpdir(), version, alignment);
+    uint8_t *bufs[N_TENSORS] = {0};
+    uint64_t sizes[N_TENSORS];
+    lk_gguf_writer *w = build_writer(version, alignment, bufs, sizes);
+    if (!w) return;
+    lk_error err;
+    CHECK_OK(lk_gguf_writer_write(w, path1, &err), &err);
+    lk_gguf_writer_free(w);
+    lk_gguf *g;
+    CHECK_OK(lk_gguf_open(path1, &g, &err), &err);
+    if (g) {
+        check_read_back(g, version, alignment, bufs, sizes);
+        /* Writing the read-back values again gives the same bytes. */
+        w = writer_from(g, lk_gguf_version(g), lk_gguf_alignment(g));
+        CHECK_OK(lk_gguf_writer_write(w, path2, &err), &err);
+        lk_gguf_writer_free(w);
+        CHECK_MSG(files_equal(path1, path2), "v%u alignment %u", version, alignment);
+        lk_gguf *g2;
+        CHECK_OK(lk_gguf_open(path2, &g2, &err), &err);
+        if (g2) {
+            CHECK_EQ_INT(lk_gguf_kv_count(g2), lk_gguf_kv_count(g));
+            for (size_t i = 0; i < lk_gguf_kv_count(g) && i < lk_gguf_kv_count(g2); i++) {
+                CHECK_EQ_STR(lk_gguf_kv_key(g2, i), lk_gguf_kv_key(g, i));
+                CHECK_MSG(value_eq(lk_gguf_kv_value(g2, i), lk_gguf_kv_value(g, i)), "key %s",
+                          lk_gguf_kv_key(g, i));
+            }
+            lk_gguf_close(g2);
+        }
+        lk_gguf_close(g);
+    }
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path1);
+    CHECK(access(tmp, F_OK) != 0);
+    remove(path1);
+    remove(path2);
+    for (size_t i = 0; i < N_TENSORS; i++) free(bufs[i]);
+}
+
 /* ---------------------------------------------------------------- fixtures */
 
 static void test_fixture_facts(void) {
@@ -123,6 +459,14 @@ static void test_all_fixtures(void) {
             lk_gguf_str arch;
             CHECK_MSG(lk_gguf_get_str(g, "general.architecture", &arch), "%s", path);
             walk_all(g);
+            /* Files llama.cpp wrote come out byte-identical from our writer. */
+            char out[512];
+            snprintf(out, sizeof out, "%s/rewrite.gguf", lk_test_tmpdir());
+            lk_gguf_writer *w = writer_from(g, lk_gguf_version(g), lk_gguf_alignment(g));
+            CHECK_OK(lk_gguf_writer_write(w, out, &err), &err);
+            lk_gguf_writer_free(w);
+            CHECK_MSG(files_equal(path, out), "%s rewritten", path);
+            remove(out);
             lk_gguf_close(g);
             parsed++;
         }
@@ -135,5 +479,10 @@ static void test_all_fixtures(void) {
 int main(void) {
     test_fixture_facts();
     test_all_fixtures();
+    test_roundtrip(3, 0);
+    test_roundtrip(2, 0);
+    test_roundtrip(3, 64);
+    test_roundtrip(2, 4096);
+    test_roundtrip(3, 1);
     return lk_test_finish("test_gguf");
 }
