@@ -476,6 +476,178 @@ static void test_all_fixtures(void) {
     CHECK(parsed > 0);
 }
 
+/* ---------------------------------------------------------------- split models */
+
+static void write_shard(const char *path, uint32_t no, uint32_t count, int32_t total,
+                        size_t first, size_t n, uint8_t **bufs, const uint64_t *sizes,
+                        bool metadata) {
+    lk_gguf_writer *w = lk_gguf_writer_new(3, 0);
+    lk_error err;
+    if (metadata) {
+        CHECK_EQ_INT(lk_gguf_writer_set_str(w, "general.architecture", "llama"), LK_OK);
+        CHECK_EQ_INT(lk_gguf_writer_set_u32(w, "llama.context_length", 4096), LK_OK);
+    }
+    lk_gguf_value v = {.type = LK_GGUF_UINT16, .u64 = no};
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "split.no", &v), LK_OK);
+    v.u64 = count;
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "split.count", &v), LK_OK);
+    CHECK_EQ_INT(lk_gguf_writer_set_i32(w, "split.tensors.count", total), LK_OK);
+    for (size_t i = first; i < first + n; i++) {
+        const tensor_spec *t = &k_tensors[i];
+        CHECK_OK(lk_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, bufs[i],
+                                           sizes[i], &err), &err);
+    }
+    CHECK_OK(lk_gguf_writer_write(w, path, &err), &err);
+    lk_gguf_writer_free(w);
+}
+
+static void test_split(void) {
+    uint8_t *bufs[N_TENSORS];
+    uint64_t sizes[N_TENSORS];
+    lk_gguf_writer_free(build_writer(3, 0, bufs, sizes)); /* only for the tensor bytes */
+    char prefix[512], paths[3][600];
+    snprintf(prefix, sizeof prefix, "%s/模型", lk_test_tmpdir());
+    for (uint32_t i = 0; i < 3; i++) CHECK(lk_gguf_split_path(paths[i], sizeof paths[i], prefix, i + 1, 3));
+    CHECK(strstr(paths[1], "模型-00002-of-00003.gguf") != NULL);
+    char tiny[8];
+    CHECK(!lk_gguf_split_path(tiny, sizeof tiny, prefix, 1, 3));
+
+    /* Shards hold tensors 0-2, 3-5, 6-7; metadata only in the first. */
+    const size_t first[3] = {0, 3, 6}, count[3] = {3, 3, 2};
+    for (uint32_t i = 0; i < 3; i++)
+        write_shard(paths[i], i, 3, (int32_t)N_TENSORS, first[i], count[i], bufs, sizes, i == 0);
+    lk_error err;
+    for (int via = 0; via < 3; via++) {
+        lk_gguf *g;
+        CHECK_OK(lk_gguf_open(paths[via], &g, &err), &err);
+        if (!g) continue;
+        CHECK_EQ_INT(lk_gguf_shard_count(g), 3);
+        CHECK_EQ_INT(lk_gguf_tensor_count(g), N_TENSORS);
+        uint32_t ctx;
+        CHECK(lk_gguf_get_u32(g, "llama.context_length", &ctx) && ctx == 4096);
+        for (size_t i = 0; i < N_TENSORS && i < lk_gguf_tensor_count(g); i++) {
+            const lk_gguf_tensor *t = lk_gguf_find_tensor(g, k_tensors[i].name);
+            CHECK(t != NULL);
+            if (!t) continue;
+            CHECK_EQ_INT(t->shard, i < 3 ? 0 : i < 6 ? 1 : 2);
+            CHECK(t->nbytes == sizes[i] && memcmp(t->data, bufs[i], sizes[i]) == 0);
+        }
+        lk_gguf_close(g);
+    }
+
+    /* A missing shard is named. */
+    char moved[700];
+    snprintf(moved, sizeof moved, "%s.away", paths[1]);
+    CHECK(rename(paths[1], moved) == 0);
+    lk_gguf *g = NULL;
+    CHECK_EQ_INT(lk_gguf_open(paths[0], &g, &err), LK_ERR_NOT_FOUND);
+    CHECK_MSG(strstr(err.msg, "模型-00002-of-00003.gguf") && strstr(err.msg, "missing"), "%s",
+              err.msg);
+    CHECK(g == NULL);
+    CHECK(rename(moved, paths[1]) == 0);
+
+    /* Keys that disagree with the names or the tensor count. */
+    write_shard(paths[1], 5, 3, (int32_t)N_TENSORS, 3, 3, bufs, sizes, false);
+    CHECK_EQ_INT(lk_gguf_open(paths[2], &g, &err), LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, "00002-of-00003") && strstr(err.msg, "shard 5"), "%s", err.msg);
+    write_shard(paths[1], 1, 3, (int32_t)N_TENSORS, 3, 3, bufs, sizes, false);
+    write_shard(paths[0], 0, 3, 99, 0, 3, bufs, sizes, true);
+    CHECK_EQ_INT(lk_gguf_open(paths[0], &g, &err), LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, "split.tensors.count") && strstr(err.msg, "99"), "%s", err.msg);
+    /* The same tensor in two shards. */
+    write_shard(paths[0], 0, 3, (int32_t)N_TENSORS + 1, 0, 4, bufs, sizes, true);
+    CHECK_EQ_INT(lk_gguf_open(paths[0], &g, &err), LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, k_tensors[3].name) && strstr(err.msg, "two shards"), "%s", err.msg);
+
+    /* A shard renamed out of the pattern cannot find its siblings: say so. */
+    char lone[600];
+    snprintf(lone, sizeof lone, "%s/renamed.gguf", lk_test_tmpdir());
+    write_shard(lone, 0, 3, (int32_t)N_TENSORS, 0, 3, bufs, sizes, true);
+    CHECK_EQ_INT(lk_gguf_open(lone, &g, &err), LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, "renamed.gguf") && strstr(err.msg, "00001-of-00003"), "%s", err.msg);
+    /* A single-shard "split" is just a file. */
+    char single[600];
+    snprintf(single, sizeof single, "%s/one-00001-of-00001.gguf", lk_test_tmpdir());
+    write_shard(single, 0, 1, (int32_t)N_TENSORS, 0, N_TENSORS, bufs, sizes, true);
+    CHECK_OK(lk_gguf_open(single, &g, &err), &err);
+    if (g) {
+        CHECK_EQ_INT(lk_gguf_shard_count(g), 1);
+        lk_gguf_close(g);
+    }
+    remove(lone);
+    remove(single);
+    for (int i = 0; i < 3; i++) remove(paths[i]);
+    for (size_t i = 0; i < N_TENSORS; i++) free(bufs[i]);
+}
+
+/* ---------------------------------------------------------------- writer errors */
+
+static void test_writer_errors(void) {
+    CHECK(lk_gguf_writer_new(1, 0) == NULL);
+    CHECK(lk_gguf_writer_new(3, 48) == NULL);
+    lk_gguf_writer *w = lk_gguf_writer_new(3, 0);
+    lk_error err;
+    CHECK_EQ_INT(lk_gguf_writer_set_u32(w, "bad\xff", 1), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_set_u32(w, "general.alignment", 48), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_set_u64(w, "general.alignment", 64), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "k", NULL), LK_ERR_ARG);
+    uint8_t two = 2;
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "b", LK_GGUF_BOOL, &two, 1), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_set_num_array(w, "s", LK_GGUF_STRING, &two, 1), LK_ERR_ARG);
+    lk_gguf_value bad_items = {.type = LK_GGUF_ARRAY};
+    bad_items.arr.elem_type = LK_GGUF_STRING;
+    bad_items.arr.n = 2;
+    CHECK_EQ_INT(lk_gguf_writer_set_value(w, "x", &bad_items), LK_ERR_ARG);
+    float data[64] = {0};
+    int64_t ne[2] = {8, 2};
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "t", LK_DTYPE_F32, 2, ne, data, 63, &err), LK_ERR_ARG);
+    CHECK(strstr(err.msg, "'t'") && strstr(err.msg, "64"));
+    CHECK_OK(lk_gguf_writer_add_tensor(w, "t", LK_DTYPE_F32, 2, ne, data, 64, &err), &err);
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "t", LK_DTYPE_F32, 2, ne, data, 64, &err), LK_ERR_ARG);
+    CHECK(strstr(err.msg, "twice") != NULL);
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "u", LK_DTYPE_U8, 2, ne, data, 16, &err), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "q", LK_DTYPE_Q4_0, 2, ne, data, 64, &err), LK_ERR_ARG);
+    CHECK(strstr(err.msg, "block") != NULL);
+    int64_t ne5[5] = {1, 1, 1, 1, 1};
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "five", LK_DTYPE_F32, 5, ne5, data, 4, &err), LK_ERR_ARG);
+    int64_t ne0[1] = {0};
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "zero", LK_DTYPE_F32, 1, ne0, data, 0, &err), LK_ERR_ARG);
+
+    /* A folder that does not exist: a clear error, nothing left behind. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/no/such/dir/x.gguf", lk_test_tmpdir());
+    CHECK_EQ_INT(lk_gguf_writer_write(w, path, &err), LK_ERR_IO);
+    CHECK_MSG(strstr(err.msg, "no/such/dir/x.gguf.tmp") != NULL, "%s", err.msg);
+    lk_gguf_writer_free(w);
+
+    /* The disk "fills up" mid-write (a file-size limit stands in for it). */
+    size_t big = 1 << 20;
+    uint8_t *bytes = calloc(1, big);
+    w = lk_gguf_writer_new(3, 0);
+    int64_t nebig[1] = {(int64_t)big};
+    CHECK_OK(lk_gguf_writer_add_tensor(w, "big", LK_DTYPE_I8, 1, nebig, bytes, big, &err), &err);
+    snprintf(path, sizeof path, "%s/full.gguf", lk_test_tmpdir());
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 64 * 1024;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &lim) == 0) {
+        CHECK_EQ_INT(lk_gguf_writer_write(w, path, &err), LK_ERR_IO);
+        setrlimit(RLIMIT_FSIZE, &old);
+        CHECK_MSG(strstr(err.msg, "full.gguf.tmp") && strstr(err.msg, "write failed"), "%s", err.msg);
+        char tmp[700];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        CHECK(access(tmp, F_OK) != 0);
+        CHECK(access(path, F_OK) != 0);
+    } else {
+        printf("SKIP part: cannot lower RLIMIT_FSIZE\n");
+    }
+    signal(SIGXFSZ, prev);
+    lk_gguf_writer_free(w);
+    free(bytes);
+}
+
 int main(void) {
     test_fixture_facts();
     test_all_fixtures();
@@ -484,5 +656,7 @@ int main(void) {
     test_roundtrip(3, 64);
     test_roundtrip(2, 4096);
     test_roundtrip(3, 1);
+    test_split();
+    test_writer_errors();
     return lk_test_finish("test_gguf");
 }
