@@ -843,7 +843,7 @@ lk_status lk_safetensors_writer_add_tensor(lk_safetensors_writer *w, const char 
                                 name);
         count *= u;
     }
-    uint64_t want;
+    uint64_t want = 0;
     if (count > INT64_MAX || !lk_dtype_row_bytes(dtype, (int64_t)count, &want) || want != nbytes ||
         (nbytes && !data))
         return lk_error_set(err, LK_ERR_ARG,
