@@ -3,98 +3,41 @@
  * token for token. Also: batched prefill equals token-by-token decode, F16
  * and F32 KV caches agree, and a full context is refused before compute.
  *
- * The llama2.c checkpoint is read here by a few lines of test code (header +
- * tensors in a fixed order) into a tensor table for lk_model_from_tensors,
- * so this test does not depend on the format readers; the tokenizer file
- * tok512.bin is read likewise, only to decode the text. */
+ * The checkpoint comes through the llama2.c reader, and once more through
+ * the GGUF reader from stories260K.gguf (same weights); both feed
+ * lk_model_from_tensors. The tokenizer file tok512.bin is read by a few
+ * lines of test code, only to decode the text. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mmap.h"
+#include "format/gguf.h"
+#include "format/llama2c.h"
 #include "test.h"
 
+/* stories260K.gguf's tensors as an internal table: GGUF's ne[] (fastest
+ * first) reversed into row-major shapes. */
 #define MAX_TENSORS 64
-
 typedef struct {
-    lk_mmap map;
-    lk_hparams hp;
     lk_tensor_info t[MAX_TENSORS];
-    char names[MAX_TENSORS][48];
     size_t n;
-} llama2c_file;
+} table;
 
-static const float *g_cursor;
-static const float *g_end;
-
-static void add(llama2c_file *f, const char *name, int64_t rows, int64_t cols) {
-    lk_tensor_info *t = &f->t[f->n];
-    snprintf(f->names[f->n], sizeof f->names[0], "%s", name);
-    t->name = f->names[f->n];
-    t->dtype = LK_DTYPE_F32;
-    t->n_dims = cols ? 2 : 1;
-    t->shape[0] = rows;
-    t->shape[1] = cols;
-    int64_t count = cols ? rows * cols : rows;
-    t->data = g_cursor;
-    t->nbytes = (uint64_t)count * 4;
-    g_cursor += count;
-    f->n++;
-}
-
-/* Per-layer tensors are stored layer-major by kind: all layers' wq, then wk... */
-static void add_layers(llama2c_file *f, const char *kind, int64_t rows, int64_t cols) {
-    char name[48];
-    for (int32_t l = 0; l < f->hp.n_layer; l++) {
-        snprintf(name, sizeof name, "blk.%d.%s.weight", l, kind);
-        add(f, name, rows, cols);
+static int gguf_table(const lk_gguf *g, table *out) {
+    out->n = 0;
+    for (size_t i = 0; i < lk_gguf_tensor_count(g) && out->n < MAX_TENSORS; i++) {
+        const lk_gguf_tensor *gt = lk_gguf_tensor_at(g, i);
+        lk_tensor_info *t = &out->t[out->n++];
+        memset(t, 0, sizeof *t);
+        t->name = gt->name;
+        t->dtype = gt->type;
+        t->n_dims = (int32_t)gt->n_dims;
+        for (uint32_t d = 0; d < gt->n_dims; d++) t->shape[d] = gt->ne[gt->n_dims - 1 - d];
+        t->data = gt->data;
+        t->nbytes = gt->nbytes;
     }
-}
-
-static int load_llama2c(const char *path, llama2c_file *f) {
-    memset(f, 0, sizeof *f);
-    lk_error err;
-    if (lk_mmap_open(path, &f->map, &err) != LK_OK || f->map.size < 28) return -1;
-    int32_t h[7];
-    memcpy(h, f->map.data, sizeof h);
-    lk_hparams *hp = &f->hp;
-    snprintf(hp->arch, sizeof hp->arch, "llama");
-    hp->n_embd = h[0];
-    hp->n_ff = h[1];
-    hp->n_layer = h[2];
-    hp->n_head = h[3];
-    hp->n_head_kv = h[4];
-    bool shared = h[5] > 0;
-    hp->n_vocab = shared ? h[5] : -h[5];
-    hp->n_ctx_train = h[6];
-    hp->head_dim = hp->n_embd / hp->n_head;
-    hp->n_rot = hp->head_dim;
-    hp->norm = LK_NORM_RMS;
-    hp->norm_eps = 1e-5f;
-    hp->act = LK_ACT_SILU;
-    hp->rope_layout = LK_ROPE_INTERLEAVED;
-    hp->rope_theta = 10000.0f;
-    hp->tied_embeddings = shared;
-    hp->bos_id = 1;
-    hp->eos_ids[0] = 2;
-    hp->n_eos = 1;
-    int64_t D = hp->n_embd, kv = (int64_t)hp->n_head_kv * hp->head_dim, F = hp->n_ff;
-    g_cursor = (const float *)((const char *)f->map.data + 28);
-    g_end = (const float *)((const char *)f->map.data + f->map.size);
-    add(f, "token_embd.weight", hp->n_vocab, D);
-    add_layers(f, "attn_norm", D, 0);
-    add_layers(f, "attn_q", D, D);
-    add_layers(f, "attn_k", kv, D);
-    add_layers(f, "attn_v", kv, D);
-    add_layers(f, "attn_output", D, D);
-    add_layers(f, "ffn_norm", D, 0);
-    add_layers(f, "ffn_gate", F, D);
-    add_layers(f, "ffn_down", D, F);
-    add_layers(f, "ffn_up", F, D);
-    add(f, "output_norm.weight", D, 0);
-    g_cursor += (int64_t)hp->n_ctx_train * hp->head_dim; /* freq_cis_real, freq_cis_imag */
-    if (!shared) add(f, "output.weight", hp->n_vocab, D);
-    return g_cursor <= g_end ? 0 : -1;
+    return out->n == lk_gguf_tensor_count(g) ? 0 : -1;
 }
 
 /* tok512.bin: max_len, then per token: float score, int32 len, bytes. */
@@ -236,25 +179,45 @@ int main(void) {
     const char *bin = lk_test_fixture("llama2c/stories260K.bin");
     const char *tok = lk_test_fixture("llama2c/tok512.bin");
     const char *md = lk_test_fixture("llama2c/stories260K.md");
+    const char *gguf = lk_test_fixture("gguf/stories260K.gguf");
     if (!bin || !tok || !md) lk_test_skip("fixtures llama2c/stories260K.bin, tok512.bin, .md not found");
-    static llama2c_file f;
-    CHECK(load_llama2c(bin, &f) == 0);
+    lk_error err;
+    lk_llama2c *l2c = NULL;
+    CHECK_OK(lk_llama2c_open(bin, &l2c, &err), &err);
     vocab v;
     CHECK(load_vocab(tok, &v) == 0);
     char *want = expected_text(md);
     CHECK(want != NULL);
     if (lk_test_failures) return lk_test_finish("test_stories260k");
+    static table t;
+    t.n = lk_llama2c_tensor_count(l2c);
+    for (size_t i = 0; i < t.n && i < MAX_TENSORS; i++) t.t[i] = *lk_llama2c_tensor_at(l2c, i);
+    const lk_hparams *hp = lk_llama2c_hparams(l2c);
     lk_model *m;
-    lk_error err;
-    CHECK_OK(lk_model_from_tensors(&f.hp, f.t, f.n, NULL, &m, &err), &err);
+    CHECK_OK(lk_model_from_tensors(hp, t.t, t.n, NULL, &m, &err), &err);
     if (m) {
         test_greedy(m, &v, want, LK_DTYPE_F32);
         test_greedy(m, &v, want, LK_DTYPE_F16);
         test_prefill_matches_decode(m);
         lk_model_free(m);
     }
+    /* The GGUF holds the same weights (llama.cpp keeps llama2.c's interleaved
+     * q/k layout): the same text must come out. Hyper-parameters are the
+     * .bin's, as GGUF metadata mapping is not this test's subject. */
+    if (gguf) {
+        lk_gguf *g = NULL;
+        CHECK_OK(lk_gguf_open(gguf, &g, &err), &err);
+        if (g && gguf_table(g, &t) == 0) {
+            CHECK_OK(lk_model_from_tensors(hp, t.t, t.n, NULL, &m, &err), &err);
+            if (m) test_greedy(m, &v, want, LK_DTYPE_F16);
+            lk_model_free(m);
+        }
+        lk_gguf_close(g);
+    } else {
+        printf("(gguf/stories260K.gguf not found: GGUF part skipped)\n");
+    }
     free(want);
     for (int i = 0; i < v.n; i++) free(v.piece[i]);
-    lk_mmap_close(&f.map);
+    lk_llama2c_close(l2c);
     return lk_test_finish("test_stories260k");
 }
