@@ -1,5 +1,6 @@
-/* The llama-family forward pass against the independent PyTorch reference
- * (tests/ref/llama_ref.py, HF modelling equations): for each small
+/* The decoder forward pass (llama family, phi3, gpt2) against the
+ * independent PyTorch reference (tests/ref/llama_ref.py, HF modelling
+ * equations): for each small
  * random-weight model in tests/golden/, the logits of every position of a
  * 64-token prompt must match within 1e-4 x the logit range (F32 weights and
  * KV cache) and the next 32 greedy tokens must be identical. F16 / BF16
@@ -124,19 +125,35 @@ static void build(mem_model *m, const cJSON *cfg, int seed) {
     const char *mt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "model_type"));
     snprintf(hp->arch, sizeof hp->arch, "%s", mt ? mt : "?");
     bool gemma = strncmp(hp->arch, "gemma", 5) == 0, gemma2 = strcmp(hp->arch, "gemma2") == 0;
-    hp->n_embd = (int32_t)num(cfg, "hidden_size", 0);
-    hp->n_ff = (int32_t)num(cfg, "intermediate_size", 0);
-    hp->n_layer = (int32_t)num(cfg, "num_hidden_layers", 0);
-    hp->n_head = (int32_t)num(cfg, "num_attention_heads", 0);
-    hp->n_head_kv = (int32_t)num(cfg, "num_key_value_heads", hp->n_head);
+    bool phi3 = strcmp(hp->arch, "phi3") == 0, gpt2 = strcmp(hp->arch, "gpt2") == 0;
+    if (gpt2) {
+        hp->n_embd = (int32_t)num(cfg, "n_embd", 0);
+        hp->n_ff = (int32_t)num(cfg, "n_inner", 4 * hp->n_embd);
+        hp->n_layer = (int32_t)num(cfg, "n_layer", 0);
+        hp->n_head = hp->n_head_kv = (int32_t)num(cfg, "n_head", 0);
+        hp->n_ctx_train = (int32_t)num(cfg, "n_positions", 0);
+        hp->norm = LK_NORM_LAYER;
+        hp->norm_eps = (float)num(cfg, "layer_norm_epsilon", 1e-5);
+        hp->head_dim = hp->n_head ? hp->n_embd / hp->n_head : 0;
+        hp->rope_layout = LK_ROPE_NONE;
+        hp->attn_qkv_bias = true;
+        hp->act = LK_ACT_GELU_TANH; /* gelu_new */
+    } else {
+        hp->n_embd = (int32_t)num(cfg, "hidden_size", 0);
+        hp->n_ff = (int32_t)num(cfg, "intermediate_size", 0);
+        hp->n_layer = (int32_t)num(cfg, "num_hidden_layers", 0);
+        hp->n_head = (int32_t)num(cfg, "num_attention_heads", 0);
+        hp->n_head_kv = (int32_t)num(cfg, "num_key_value_heads", hp->n_head);
+        hp->head_dim = (int32_t)num(cfg, "head_dim", hp->n_head ? hp->n_embd / hp->n_head : 0);
+        hp->n_ctx_train = (int32_t)num(cfg, "max_position_embeddings", 0);
+        hp->norm = LK_NORM_RMS;
+        hp->norm_eps = (float)num(cfg, "rms_norm_eps", 1e-6);
+        hp->act = gemma ? LK_ACT_GELU_TANH : LK_ACT_SILU;
+        hp->rope_layout = LK_ROPE_HALF;
+        hp->attn_qkv_bias = strcmp(hp->arch, "qwen2") == 0;
+    }
     hp->n_vocab = (int32_t)num(cfg, "vocab_size", 0);
-    hp->head_dim = (int32_t)num(cfg, "head_dim", hp->n_head ? hp->n_embd / hp->n_head : 0);
-    hp->n_rot = hp->head_dim;
-    hp->n_ctx_train = (int32_t)num(cfg, "max_position_embeddings", 0);
-    hp->norm = LK_NORM_RMS;
-    hp->norm_eps = (float)num(cfg, "rms_norm_eps", 1e-6);
-    hp->act = gemma ? LK_ACT_GELU_TANH : LK_ACT_SILU;
-    hp->rope_layout = LK_ROPE_HALF;
+    hp->n_rot = (int32_t)(hp->head_dim * num(cfg, "partial_rotary_factor", 1.0));
     hp->rope_theta = (float)num(cfg, "rope_theta", 10000);
     const cJSON *rs = cJSON_GetObjectItemCaseSensitive(cfg, "rope_scaling");
     if (cJSON_IsObject(rs)) {
@@ -151,9 +168,8 @@ static void build(mem_model *m, const cJSON *cfg, int seed) {
         }
     }
     hp->tied_embeddings = flag(cfg, "tie_word_embeddings");
-    hp->attn_qkv_bias = strcmp(hp->arch, "qwen2") == 0;
     hp->qk_norm = strcmp(hp->arch, "qwen3") == 0;
-    if (strcmp(hp->arch, "mistral") == 0 || gemma2)
+    if (strcmp(hp->arch, "mistral") == 0 || gemma2 || phi3)
         hp->sliding_window = (int32_t)num(cfg, "sliding_window", 0);
     if (gemma2) {
         hp->attn_softcap = (float)num(cfg, "attn_logit_softcapping", 0);
@@ -175,13 +191,22 @@ static void build(mem_model *m, const cJSON *cfg, int seed) {
     (snprintf(name, sizeof name, "blk.%d." suffix, l),                                \
      gen(m, name, n, 0, 0.2f, (norm) ? norm_off : 0.0f))
     gen(m, "token_embd.weight", V, D, gemma ? 0.05f : 0.4f, 0.0f);
+    if (gpt2) gen(m, "position_embd.weight", hp->n_ctx_train, D, 0.4f, 0.0f);
     for (int l = 0; l < hp->n_layer; l++) {
         VEC("attn_norm.weight", D, true);
-        LIN("attn_q.weight", qd, D);
-        LIN("attn_k.weight", kvd, D);
-        LIN("attn_v.weight", kvd, D);
+        if (gpt2) VEC("attn_norm.bias", D, false);
+        if (phi3 || gpt2) {
+            LIN("attn_qkv.weight", qd + 2 * kvd, D);
+        } else {
+            LIN("attn_q.weight", qd, D);
+            LIN("attn_k.weight", kvd, D);
+            LIN("attn_v.weight", kvd, D);
+        }
         LIN("attn_output.weight", D, qd);
-        if (hp->attn_qkv_bias) {
+        if (gpt2) {
+            VEC("attn_qkv.bias", qd + 2 * kvd, false);
+            VEC("attn_output.bias", D, false);
+        } else if (hp->attn_qkv_bias) {
             VEC("attn_q.bias", qd, false);
             VEC("attn_k.bias", kvd, false);
             VEC("attn_v.bias", kvd, false);
@@ -195,13 +220,23 @@ static void build(mem_model *m, const cJSON *cfg, int seed) {
             VEC("post_ffw_norm.weight", D, true);
         }
         VEC("ffn_norm.weight", D, true);
-        LIN("ffn_gate.weight", F, D);
-        LIN("ffn_up.weight", F, D);
+        if (gpt2) {
+            VEC("ffn_norm.bias", D, false);
+            LIN("ffn_up.weight", F, D);
+            VEC("ffn_up.bias", F, false);
+            VEC("ffn_down.bias", D, false);
+        } else if (phi3) {
+            LIN("ffn_up.weight", 2 * F, D);
+        } else {
+            LIN("ffn_gate.weight", F, D);
+            LIN("ffn_up.weight", F, D);
+        }
         LIN("ffn_down.weight", D, F);
     }
 #undef LIN
 #undef VEC
     gen(m, "output_norm.weight", D, 0, 0.2f, norm_off);
+    if (gpt2) gen(m, "output_norm.bias", D, 0, 0.2f, 0.0f);
     if (!hp->tied_embeddings) gen(m, "output.weight", V, D, 2.0f / sqrtf((float)D), 0.0f);
 }
 
@@ -372,7 +407,7 @@ static void test_errors(void) {
 }
 
 int main(void) {
-    const char *names[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"};
+    const char *names[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "gpt2"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_model(names[i]);
     test_errors();
     return lk_test_finish("test_forward_ref");

@@ -1,15 +1,15 @@
-/* The llama-family forward pass. It reads like the equations (HF's
+/* The decoder-only forward pass (llama family, phi3, gpt2). It reads like the equations (HF's
  * modeling_llama.py and friends), one block after another; the arithmetic
  * goes through the kernel table so the same code runs scalar or SIMD.
  *
  * Per layer, for the T tokens of this call:
- *   xb  = RMSNorm(x) * attn_norm
+ *   xb  = RMSNorm(x) * attn_norm          (gpt2: LayerNorm; + learned positions at the input)
  *   q,k,v = xb Wq^T (+bq), xb Wk^T (+bk), xb Wv^T (+bv)
  *   [qwen3] per-head RMSNorm of q and k;  RoPE on q and k;  k,v -> cache
  *   att = softmax(q k^T * scale + causal mask) v    (GQA: H/Hkv q heads per kv head)
  *   x  += [gemma2: RMSNorm] (att Wo^T)
  *   xb  = RMSNorm(x) * ffn_norm
- *   x  += [gemma2: RMSNorm] (act(xb Wgate^T) * (xb Wup^T)) Wdown^T
+ *   x  += [gemma2: RMSNorm] (act(xb Wgate^T) * (xb Wup^T)) Wdown^T   (gpt2: act(xb Wup^T + b))
  * then logits = RMSNorm(x) * out_norm · Wout^T  [gemma2: soft-capped]. */
 #include "model/forward.h"
 
@@ -105,6 +105,14 @@ static void attend(const lk_forward_ctx *f, const lk_kv_cache *cache, lk_run_sta
     }
 }
 
+/* RMSNorm or LayerNorm (gpt2), by the model's kind. */
+static void norm(const lk_forward_ctx *f, const float *x, const float *w, const float *b,
+                 float *out) {
+    const lk_hparams *hp = &f->w->hp;
+    if (hp->norm == LK_NORM_LAYER) lk_layernorm(hp->n_embd, x, w, b, hp->norm_eps, out);
+    else f->kern->rmsnorm(hp->n_embd, x, w, hp->norm_eps, out);
+}
+
 static void activate(const lk_hparams *hp, int64_t n, float *x) {
     switch (hp->act) {
     case LK_ACT_GELU: lk_gelu(n, x); break;
@@ -130,6 +138,12 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         ek->to_f32(D, (const char *)w->tok_embd.data + (size_t)tokens[t] * w->tok_embd.row_bytes,
                    s->x + t * D);
         if (hp->embd_scale) lk_scale(D, s->x + t * D, sqrtf((float)D));
+        if (w->pos_embd.data) { /* learned positions (gpt2); lk_eval checked the range */
+            const lk_dtype_kernels *pk = lk_kernels_dtype(K, w->pos_embd.dtype);
+            pk->to_f32(D, (const char *)w->pos_embd.data + (size_t)(p0 + t) * w->pos_embd.row_bytes,
+                       s->xb);
+            K->add(D, s->xb, s->x + t * D);
+        }
     }
 
     const lk_dtype_kernels *ck = lk_kernels_dtype(K, cache->dtype);
@@ -137,8 +151,7 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         const lk_layer_weights *l = &w->layers[il];
 
         /* ---- attention */
-        for (int32_t t = 0; t < n; t++)
-            K->rmsnorm(D, s->x + t * D, l->attn_norm, hp->norm_eps, s->xb + t * D);
+        for (int32_t t = 0; t < n; t++) norm(f, s->x + t * D, l->attn_norm, l->attn_norm_b, s->xb + t * D);
         lk_matmul(f->tp, K, &l->wq, s->xb, n, s->q, s->act);
         lk_matmul(f->tp, K, &l->wk, s->xb, n, s->k, s->act);
         lk_matmul(f->tp, K, &l->wv, s->xb, n, s->v, s->act);
@@ -167,6 +180,7 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
             attend(f, cache, s, il, s->q + t * qd, pos, first, s->att + t * qd);
         }
         lk_matmul(f->tp, K, &l->wo, s->att, n, s->xb, s->act);
+        add_bias(K, s->xb, l->bo, n, D);
         for (int32_t t = 0; t < n; t++) {
             if (l->post_attn_norm)
                 K->rmsnorm(D, s->xb + t * D, l->post_attn_norm, hp->norm_eps, s->xb + t * D);
@@ -174,13 +188,19 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         }
 
         /* ---- feed-forward */
-        for (int32_t t = 0; t < n; t++)
-            K->rmsnorm(D, s->x + t * D, l->ffn_norm, hp->norm_eps, s->xb + t * D);
-        lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
-        lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
-        activate(hp, (int64_t)n * F, s->hb);
-        K->mul((int64_t)n * F, s->hb2, s->hb);
+        for (int32_t t = 0; t < n; t++) norm(f, s->x + t * D, l->ffn_norm, l->ffn_norm_b, s->xb + t * D);
+        if (l->w_gate.data) { /* gated: act(x Wgate^T) * (x Wup^T) */
+            lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
+            lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
+            activate(hp, (int64_t)n * F, s->hb);
+            K->mul((int64_t)n * F, s->hb2, s->hb);
+        } else { /* plain: act(x Wup^T + b) */
+            lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb, s->act);
+            add_bias(K, s->hb, l->b_up, n, F);
+            activate(hp, (int64_t)n * F, s->hb);
+        }
         lk_matmul(f->tp, K, &l->w_down, s->hb, n, s->xb, s->act);
+        add_bias(K, s->xb, l->b_down, n, D);
         for (int32_t t = 0; t < n; t++) {
             if (l->post_ffn_norm)
                 K->rmsnorm(D, s->xb + t * D, l->post_ffn_norm, hp->norm_eps, s->xb + t * D);
@@ -192,7 +212,7 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
     if (!logits) return;
     int32_t first = all_logits ? 0 : n - 1, rows = all_logits ? n : 1;
     for (int32_t t = 0; t < rows; t++)
-        K->rmsnorm(D, s->x + (first + t) * D, w->out_norm, hp->norm_eps, s->xb + t * D);
+        norm(f, s->x + (first + t) * D, w->out_norm, w->out_norm_b, s->xb + t * D);
     lk_matmul(f->tp, K, &w->output, s->xb, rows, logits, s->act);
     if (hp->final_softcap > 0) lk_softcap((int64_t)rows * V, logits, hp->final_softcap);
 }

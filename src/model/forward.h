@@ -1,5 +1,5 @@
-/* The transformer forward pass of the llama family (llama, mistral, qwen2,
- * qwen3, gemma, gemma2): T tokens at once (batched prefill) or one (decode),
+/* The transformer forward pass of decoder-only models (llama, mistral,
+ * qwen2, qwen3, gemma, gemma2, phi3, gpt2): T tokens at once (batched prefill) or one (decode),
  * appended to a sequence's KV cache.
  *
  * Shape legend: T tokens in this call, D n_embd, H n_head, Hkv n_head_kv,

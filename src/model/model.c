@@ -70,6 +70,14 @@ lk_status lk_context_new(const lk_model *m, const lk_context_params *p, lk_conte
     if (n_ctx <= 0) n_ctx = hp->n_ctx_train > 0 && hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
     if (n_ctx > (1 << 24))
         return lk_error_set(err, LK_ERR_RANGE, "context of %d positions is too large", n_ctx);
+    if (m->w.pos_embd.data && n_ctx > m->w.pos_embd.rows) {
+        if (p->n_ctx > 0)
+            return lk_error_set(err, LK_ERR_RANGE,
+                                "context of %d positions, but the model learned only %lld "
+                                "(lower --ctx-size)",
+                                n_ctx, (long long)m->w.pos_embd.rows);
+        n_ctx = (int32_t)m->w.pos_embd.rows;
+    }
     int32_t n_batch = p->n_batch > 0 ? p->n_batch : 256;
     if (n_batch > n_ctx) n_batch = n_ctx;
     lk_context *c = calloc(1, sizeof *c);

@@ -66,6 +66,14 @@ static lk_status get_matrix(builder *b, const char *name, int64_t rows, int64_t 
     return LK_OK;
 }
 
+/* Rows [r0, r0 + n) of a matrix, as a matrix of its own (a fused tensor's part). */
+static lk_matrix rows_of(const lk_matrix *m, int64_t r0, int64_t n) {
+    lk_matrix v = *m;
+    v.data = (const char *)m->data + (size_t)r0 * m->row_bytes;
+    v.rows = n;
+    return v;
+}
+
 /* A vector [n] converted to an F32 copy; *out stays NULL when absent and optional. */
 static lk_status get_vector(builder *b, const char *name, int64_t n, bool optional, bool norm,
                             const float **out, lk_error *err) {
@@ -100,7 +108,8 @@ static lk_status get_vector(builder *b, const char *name, int64_t n, bool option
 }
 
 static lk_status check_hparams(const lk_hparams *hp, lk_error *err) {
-    static const char *archs[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2"};
+    static const char *archs[] = {"llama", "mistral", "qwen2", "qwen3",
+                                  "gemma", "gemma2", "phi3", "gpt2"};
     bool known = false;
     for (size_t i = 0; i < sizeof archs / sizeof archs[0]; i++)
         if (strcmp(hp->arch, archs[i]) == 0) known = true;
@@ -118,8 +127,13 @@ static lk_status check_hparams(const lk_hparams *hp, lk_error *err) {
                             "n_head_kv %d, head_dim %d, n_ff %d, n_vocab %d)",
                             hp->n_embd, hp->n_layer, hp->n_head, hp->n_head_kv, hp->head_dim,
                             hp->n_ff, hp->n_vocab);
-    if (hp->norm != LK_NORM_RMS)
-        return lk_error_set(err, LK_ERR_UNSUPPORTED, "%s with LayerNorm is not supported", hp->arch);
+    if (hp->norm != LK_NORM_RMS && hp->norm != LK_NORM_LAYER)
+        return lk_error_set(err, LK_ERR_UNSUPPORTED, "%s: unknown normalisation kind %d", hp->arch,
+                            (int)hp->norm);
+    if (hp->rope_layout == LK_ROPE_NONE && strcmp(hp->arch, "gpt2") != 0)
+        return lk_error_set(err, LK_ERR_UNSUPPORTED,
+                            "%s without rotary embeddings is not supported (only gpt2 learns "
+                            "positions)", hp->arch);
     return LK_OK;
 }
 
@@ -134,22 +148,56 @@ static lk_status build_layer(builder *b, const lk_hparams *hp, int32_t il, lk_la
     do {                                                                                 \
         if ((st = (call)) != LK_OK) return st;                                           \
     } while (0)
-    bool gemma2 = strcmp(hp->arch, "gemma2") == 0;
+    bool gemma2 = strcmp(hp->arch, "gemma2") == 0, gpt2 = strcmp(hp->arch, "gpt2") == 0;
+    bool layer_norm = hp->norm == LK_NORM_LAYER;
     TRY(get_vector(b, NAME("attn_norm.weight"), D, false, true, &l->attn_norm, err));
-    TRY(get_matrix(b, NAME("attn_q.weight"), q_dim, D, false, &l->wq, err));
-    TRY(get_matrix(b, NAME("attn_k.weight"), kv_dim, D, false, &l->wk, err));
-    TRY(get_matrix(b, NAME("attn_v.weight"), kv_dim, D, false, &l->wv, err));
+    TRY(get_vector(b, NAME("attn_norm.bias"), D, !layer_norm, false, &l->attn_norm_b, err));
+    /* q, k, v: separate, or one fused [q; k; v] matrix (phi3, gpt2). */
+    lk_matrix qkv;
+    TRY(get_matrix(b, NAME("attn_qkv.weight"), q_dim + 2 * kv_dim, D, true, &qkv, err));
+    if (qkv.data) {
+        l->wq = rows_of(&qkv, 0, q_dim);
+        l->wk = rows_of(&qkv, q_dim, kv_dim);
+        l->wv = rows_of(&qkv, q_dim + kv_dim, kv_dim);
+        const float *bqkv;
+        TRY(get_vector(b, NAME("attn_qkv.bias"), q_dim + 2 * kv_dim, !hp->attn_qkv_bias, false,
+                       &bqkv, err));
+        if (bqkv) {
+            l->bq = bqkv;
+            l->bk = bqkv + q_dim;
+            l->bv = bqkv + q_dim + kv_dim;
+        }
+    } else {
+        TRY(get_matrix(b, NAME("attn_q.weight"), q_dim, D, false, &l->wq, err));
+        TRY(get_matrix(b, NAME("attn_k.weight"), kv_dim, D, false, &l->wk, err));
+        TRY(get_matrix(b, NAME("attn_v.weight"), kv_dim, D, false, &l->wv, err));
+        bool need_bias = hp->attn_qkv_bias;
+        TRY(get_vector(b, NAME("attn_q.bias"), q_dim, !need_bias, false, &l->bq, err));
+        TRY(get_vector(b, NAME("attn_k.bias"), kv_dim, !need_bias, false, &l->bk, err));
+        TRY(get_vector(b, NAME("attn_v.bias"), kv_dim, !need_bias, false, &l->bv, err));
+    }
     TRY(get_matrix(b, NAME("attn_output.weight"), D, q_dim, false, &l->wo, err));
-    bool need_bias = hp->attn_qkv_bias;
-    TRY(get_vector(b, NAME("attn_q.bias"), q_dim, !need_bias, false, &l->bq, err));
-    TRY(get_vector(b, NAME("attn_k.bias"), kv_dim, !need_bias, false, &l->bk, err));
-    TRY(get_vector(b, NAME("attn_v.bias"), kv_dim, !need_bias, false, &l->bv, err));
+    TRY(get_vector(b, NAME("attn_output.bias"), D, !gpt2, false, &l->bo, err));
     TRY(get_vector(b, NAME("attn_q_norm.weight"), hp->head_dim, !hp->qk_norm, true, &l->q_norm, err));
     TRY(get_vector(b, NAME("attn_k_norm.weight"), hp->head_dim, !hp->qk_norm, true, &l->k_norm, err));
     TRY(get_vector(b, NAME("post_attention_norm.weight"), D, !gemma2, true, &l->post_attn_norm, err));
     TRY(get_vector(b, NAME("ffn_norm.weight"), D, false, true, &l->ffn_norm, err));
-    TRY(get_matrix(b, NAME("ffn_gate.weight"), F, D, false, &l->w_gate, err));
-    TRY(get_matrix(b, NAME("ffn_up.weight"), F, D, false, &l->w_up, err));
+    TRY(get_vector(b, NAME("ffn_norm.bias"), D, !layer_norm, false, &l->ffn_norm_b, err));
+    /* MLP: gate and up separate, fused [gate; up] in ffn_up (phi3), or no
+     * gate at all (gpt2). */
+    if (gpt2) {
+        TRY(get_matrix(b, NAME("ffn_up.weight"), F, D, false, &l->w_up, err));
+        TRY(get_vector(b, NAME("ffn_up.bias"), F, false, false, &l->b_up, err));
+        TRY(get_vector(b, NAME("ffn_down.bias"), D, false, false, &l->b_down, err));
+    } else if (!find(b, NAME("ffn_gate.weight"))) {
+        lk_matrix gate_up;
+        TRY(get_matrix(b, NAME("ffn_up.weight"), 2 * F, D, false, &gate_up, err));
+        l->w_gate = rows_of(&gate_up, 0, F);
+        l->w_up = rows_of(&gate_up, F, F);
+    } else {
+        TRY(get_matrix(b, NAME("ffn_gate.weight"), F, D, false, &l->w_gate, err));
+        TRY(get_matrix(b, NAME("ffn_up.weight"), F, D, false, &l->w_up, err));
+    }
     TRY(get_matrix(b, NAME("ffn_down.weight"), D, F, false, &l->w_down, err));
     TRY(get_vector(b, NAME("post_ffw_norm.weight"), D, !gemma2, true, &l->post_ffn_norm, err));
 #undef NAME
@@ -166,8 +214,9 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
     const int64_t D = hp->n_embd, q_dim = (int64_t)hp->n_head * hp->head_dim,
                   kv_dim = (int64_t)hp->n_head_kv * hp->head_dim;
     /* Upper bound on the F32 vectors of one layer (every optional one present). */
-    size_t per_layer = (size_t)(5 * D + q_dim + 2 * kv_dim + 2 * (int64_t)hp->head_dim);
-    size_t total = per_layer * (size_t)hp->n_layer + (size_t)D;
+    size_t per_layer = (size_t)(9 * D + 2 * q_dim + 4 * kv_dim + 2 * (int64_t)hp->head_dim +
+                                (int64_t)hp->n_ff);
+    size_t total = per_layer * (size_t)hp->n_layer + 2 * (size_t)D;
     w->f32_store = malloc(total * sizeof(float));
     w->layers = calloc((size_t)hp->n_layer, sizeof *w->layers);
     if (!w->f32_store || !w->layers) {
@@ -178,6 +227,17 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
                  hp->norm_plus_one};
     st = get_matrix(&b, "token_embd.weight", hp->n_vocab, D, false, &w->tok_embd, err);
     if (st == LK_OK) st = get_vector(&b, "output_norm.weight", D, false, true, &w->out_norm, err);
+    if (st == LK_OK)
+        st = get_vector(&b, "output_norm.bias", D, hp->norm != LK_NORM_LAYER, false, &w->out_norm_b,
+                        err);
+    if (st == LK_OK && hp->rope_layout == LK_ROPE_NONE) {
+        const lk_tensor_info *pe = find(&b, "position_embd.weight");
+        int64_t n_pos = pe && pe->n_dims == 2 ? pe->shape[0] : hp->n_ctx_train;
+        if (n_pos <= 0 || n_pos > (1 << 24))
+            st = lk_error_set(err, LK_ERR_FORMAT, "position_embd.weight: bad number of positions");
+        else
+            st = get_matrix(&b, "position_embd.weight", n_pos, D, false, &w->pos_embd, err);
+    }
     if (st == LK_OK) {
         st = get_matrix(&b, "output.weight", hp->n_vocab, D, true, &w->output, err);
         if (st == LK_OK && !w->output.data) w->output = w->tok_embd; /* tied */

@@ -19,38 +19,46 @@
 typedef struct {
     const float *attn_norm;     /* [D] */
     const float *attn_norm_b;   /* [D] LayerNorm bias (gpt2), else NULL */
-    lk_matrix wq;               /* [H*d][D] */
+    lk_matrix wq;               /* [H*d][D]  (phi3, gpt2: rows of the fused attn_qkv) */
     lk_matrix wk;               /* [Hkv*d][D] */
     lk_matrix wv;               /* [Hkv*d][D] */
     lk_matrix wo;               /* [D][H*d] */
-    const float *bq, *bk, *bv;  /* [H*d], [Hkv*d], [Hkv*d]: qwen2 biases, else NULL */
+    const float *bq, *bk, *bv;  /* [H*d], [Hkv*d], [Hkv*d]: qwen2, gpt2 biases, else NULL */
+    const float *bo;            /* [D] gpt2, else NULL */
     const float *q_norm;        /* [d] qwen3 per-head RMSNorm, else NULL */
     const float *k_norm;        /* [d] */
     const float *post_attn_norm; /* [D] gemma2 norm of the attention output, else NULL */
     const float *ffn_norm;      /* [D] */
-    lk_matrix w_gate;           /* [F][D] */
+    const float *ffn_norm_b;    /* [D] LayerNorm bias (gpt2), else NULL */
+    lk_matrix w_gate;           /* [F][D]  (phi3: first rows of the fused ffn_up);
+                                   data NULL for an ungated MLP (gpt2) */
     lk_matrix w_up;             /* [F][D] */
     lk_matrix w_down;           /* [D][F] */
+    const float *b_up, *b_down; /* [F], [D] gpt2, else NULL */
     const float *post_ffn_norm; /* [D] gemma2, else NULL */
 } lk_layer_weights;
 
 typedef struct {
     lk_hparams hp;
     lk_matrix tok_embd;         /* [V][D] */
+    lk_matrix pos_embd;         /* [n_ctx_train][D] learned positions (gpt2); data NULL otherwise */
     const float *out_norm;      /* [D] */
+    const float *out_norm_b;    /* [D] LayerNorm bias (gpt2), else NULL */
     lk_matrix output;           /* [V][D]; the same as tok_embd when tied */
     lk_layer_weights *layers;   /* [n_layer] */
     float *f32_store;           /* owns every const float * above */
 } lk_weights;
 
 /* Finds, checks (names, shapes, byte sizes, dtypes the kernels handle) and
- * wires up the weights of a llama-family model (llama, mistral, qwen2,
- * qwen3, gemma, gemma2). tensors[] and their data must outlive w. */
+ * wires up the weights of a decoder-only model (llama, mistral, qwen2,
+ * qwen3, gemma, gemma2, phi3, gpt2). Fused tensors (attn_qkv, phi3's
+ * gate+up ffn_up) become views of their row ranges: no copies. The tensor
+ * data must outlive w (the table itself need not). */
 lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_info *tensors,
                            size_t n_tensors, const lk_kernels *kern, lk_error *err);
 void lk_weights_free(lk_weights *w);
 
 /* Architectures lk_weights_build accepts, for messages. */
-#define LK_SUPPORTED_ARCHS "llama, mistral, qwen2, qwen3, gemma, gemma2"
+#define LK_SUPPORTED_ARCHS "llama, mistral, qwen2, qwen3, gemma, gemma2, phi3, gpt2"
 
 #endif

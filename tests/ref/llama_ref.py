@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""Independent PyTorch reference for llmkit's llama-family forward pass.
+"""Independent PyTorch reference for llmkit's decoder forward pass.
 
 Builds small random-weight models (llama, mistral, qwen2, qwen3, gemma,
-gemma2), runs them with the equations of HF transformers' modeling_*.py
+gemma2, phi3, gpt2), runs them with the equations of HF transformers' modeling_*.py
 written out here from scratch (full causal attention over the whole
 sequence, no KV cache), and writes golden files that tests/test_forward_ref.c
 compares llmkit against:
@@ -79,14 +79,26 @@ def prompt_tokens(seed, vocab):
 
 # ---------------------------------------------------------------- weights
 
+def dims(cfg):
+    """D, F, layers, H, Hkv, head_dim, eps under either naming (gpt2 has its own keys)."""
+    if cfg["model_type"] == "gpt2":
+        D = cfg["n_embd"]
+        return (D, cfg.get("n_inner") or 4 * D, cfg["n_layer"], cfg["n_head"], cfg["n_head"],
+                D // cfg["n_head"], cfg["layer_norm_epsilon"])
+    D, H = cfg["hidden_size"], cfg["num_attention_heads"]
+    return (D, cfg["intermediate_size"], cfg["num_hidden_layers"], H, cfg["num_key_value_heads"],
+            cfg.get("head_dim") or D // H, cfg["rms_norm_eps"])
+
+
 def make_weights(cfg, seed):
     """Tensors keyed by llmkit's internal names (the seeds); the model below
-    uses them under their HF roles."""
-    D, F, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
-    H, Hkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
-    d = cfg.get("head_dim") or D // H
+    uses them under their HF roles. phi3 and gpt2 keep HF's fused q|k|v (and
+    phi3's gate|up) as one tensor, as llama.cpp does."""
+    D, F, L, H, Hkv, d, _ = dims(cfg)
+    V = cfg["vocab_size"]
     mt = cfg["model_type"]
     gemma = mt in ("gemma", "gemma2")
+    gpt2 = mt == "gpt2"
     norm_off = 0.0 if gemma else 1.0  # gemma stores w for (1 + w)
     w = {}
 
@@ -100,13 +112,23 @@ def make_weights(cfg, seed):
     # every token predict itself, and greedy decoding would test little.
     emb_scale = 0.05 if gemma else 0.4
     w["token_embd.weight"] = weight("token_embd.weight", seed, (V, D), emb_scale)
-    for i in range(cfg["num_hidden_layers"]):
+    if gpt2:
+        w["position_embd.weight"] = weight("position_embd.weight", seed, (cfg["n_positions"], D), 0.4)
+    for i in range(L):
         p = "blk.%d." % i
         vec(p + "attn_norm.weight", D, True)
-        lin(p + "attn_q.weight", H * d, D)
-        lin(p + "attn_k.weight", Hkv * d, D)
-        lin(p + "attn_v.weight", Hkv * d, D)
+        if gpt2:
+            vec(p + "attn_norm.bias", D, False)
+        if mt in ("phi3", "gpt2"):
+            lin(p + "attn_qkv.weight", (H + 2 * Hkv) * d, D)
+        else:
+            lin(p + "attn_q.weight", H * d, D)
+            lin(p + "attn_k.weight", Hkv * d, D)
+            lin(p + "attn_v.weight", Hkv * d, D)
         lin(p + "attn_output.weight", D, H * d)
+        if gpt2:
+            vec(p + "attn_qkv.bias", (H + 2 * Hkv) * d, False)
+            vec(p + "attn_output.bias", D, False)
         if mt == "qwen2":
             vec(p + "attn_q.bias", H * d, False)
             vec(p + "attn_k.bias", Hkv * d, False)
@@ -118,10 +140,20 @@ def make_weights(cfg, seed):
             vec(p + "post_attention_norm.weight", D, True)
             vec(p + "post_ffw_norm.weight", D, True)
         vec(p + "ffn_norm.weight", D, True)
-        lin(p + "ffn_gate.weight", F, D)
-        lin(p + "ffn_up.weight", F, D)
+        if gpt2:
+            vec(p + "ffn_norm.bias", D, False)
+            lin(p + "ffn_up.weight", F, D)
+            vec(p + "ffn_up.bias", F, False)
+            vec(p + "ffn_down.bias", D, False)
+        elif mt == "phi3":
+            lin(p + "ffn_up.weight", 2 * F, D)
+        else:
+            lin(p + "ffn_gate.weight", F, D)
+            lin(p + "ffn_up.weight", F, D)
         lin(p + "ffn_down.weight", D, F)
     vec("output_norm.weight", D, True)
+    if gpt2:
+        vec("output_norm.bias", D, False)
     if not cfg.get("tie_word_embeddings", False):
         lin("output.weight", V, D)
     return w
@@ -166,58 +198,75 @@ def apply_rope(x, cos, sin):
 
 
 def act_fn(cfg, x):
-    name = cfg.get("hidden_activation") or cfg.get("hidden_act", "silu")
+    name = cfg.get("hidden_activation") or cfg.get("hidden_act") or cfg.get("activation_function", "silu")
     if name == "silu":
         return torch.nn.functional.silu(x)
-    if name in ("gelu_pytorch_tanh", "gelu_tanh"):
+    if name in ("gelu_pytorch_tanh", "gelu_tanh", "gelu_new"):
         return torch.nn.functional.gelu(x, approximate="tanh")
     if name == "gelu":
         return torch.nn.functional.gelu(x)
     raise ValueError(name)
 
 
+def norm(cfg, x, w, prefix, eps):
+    mt = cfg["model_type"]
+    if mt == "gpt2":
+        return torch.nn.functional.layer_norm(x, (x.shape[-1],), w[prefix + ".weight"],
+                                              w[prefix + ".bias"], eps)
+    return rms_norm(x, w[prefix + ".weight"], eps, mt in ("gemma", "gemma2"))
+
+
 def forward(cfg, w, tokens):
     """Logits [T][V] for a whole sequence, attention over all earlier positions."""
     mt = cfg["model_type"]
     gemma = mt in ("gemma", "gemma2")
-    D, H, Hkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
-    d = cfg.get("head_dim") or D // H
-    eps = cfg["rms_norm_eps"]
+    D, F, L, H, Hkv, d, eps = dims(cfg)
     T = len(tokens)
     ids = torch.tensor(tokens)
     h = w["token_embd.weight"][ids]
     if gemma:
         h = h * torch.tensor(D ** 0.5, dtype=h.dtype)
-    inv = rope_inv_freq(cfg, d)
-    pos = torch.arange(T).float()
-    freqs = torch.outer(pos, inv)
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos(), emb.sin()  # [T][d]
+    if mt == "gpt2":
+        h = h + w["position_embd.weight"][torch.arange(T)]
+    else:
+        # rotary over the first rd dims of each head (phi3's partial_rotary_factor)
+        rd = int(d * cfg.get("partial_rotary_factor", 1.0))
+        inv = rope_inv_freq(cfg, rd)
+        freqs = torch.outer(torch.arange(T).float(), inv)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos, sin = emb.cos(), emb.sin()  # [T][rd]
     if mt == "gemma2":
         scaling = cfg["query_pre_attn_scalar"] ** -0.5
     else:
         scaling = d ** -0.5
     i_idx = torch.arange(T).unsqueeze(1)
     j_idx = torch.arange(T).unsqueeze(0)
-    for li in range(cfg["num_hidden_layers"]):
+    for li in range(L):
         p = "blk.%d." % li
         res = h
-        x = rms_norm(h, w[p + "attn_norm.weight"], eps, gemma)
-        q = x @ w[p + "attn_q.weight"].T
-        k = x @ w[p + "attn_k.weight"].T
-        v = x @ w[p + "attn_v.weight"].T
+        x = norm(cfg, h, w, p + "attn_norm", eps)
+        if mt in ("phi3", "gpt2"):
+            qkv = x @ w[p + "attn_qkv.weight"].T
+            if mt == "gpt2":
+                qkv = qkv + w[p + "attn_qkv.bias"]
+            q, k, v = qkv.split([H * d, Hkv * d, Hkv * d], dim=-1)
+        else:
+            q = x @ w[p + "attn_q.weight"].T
+            k = x @ w[p + "attn_k.weight"].T
+            v = x @ w[p + "attn_v.weight"].T
         if mt == "qwen2":
             q = q + w[p + "attn_q.bias"]
             k = k + w[p + "attn_k.bias"]
             v = v + w[p + "attn_v.bias"]
-        q = q.view(T, H, d).transpose(0, 1)  # [H][T][d]
-        k = k.view(T, Hkv, d).transpose(0, 1)
-        v = v.view(T, Hkv, d).transpose(0, 1)
+        q = q.reshape(T, H, d).transpose(0, 1)  # [H][T][d]
+        k = k.reshape(T, Hkv, d).transpose(0, 1)
+        v = v.reshape(T, Hkv, d).transpose(0, 1)
         if mt == "qwen3":
             q = rms_norm(q, w[p + "attn_q_norm.weight"], eps, False)
             k = rms_norm(k, w[p + "attn_k_norm.weight"], eps, False)
-        q = apply_rope(q, cos, sin)
-        k = apply_rope(k, cos, sin)
+        if mt != "gpt2":
+            q = torch.cat((apply_rope(q[..., :rd], cos, sin), q[..., rd:]), dim=-1)
+            k = torch.cat((apply_rope(k[..., :rd], cos, sin), k[..., rd:]), dim=-1)
         k = k.repeat_interleave(H // Hkv, dim=0)  # repeat_kv
         v = v.repeat_interleave(H // Hkv, dim=0)
         att = (q @ k.transpose(1, 2)) * scaling  # [H][T][T]
@@ -226,25 +275,33 @@ def forward(cfg, w, tokens):
             att = torch.tanh(att / c) * c
         allowed = j_idx <= i_idx
         window = cfg.get("sliding_window") or 0
-        sliding = (mt == "mistral") or (mt == "gemma2" and li % 2 == 0)
+        sliding = mt in ("mistral", "phi3") or (mt == "gemma2" and li % 2 == 0)
         if window and sliding:
             allowed = allowed & (j_idx > i_idx - window)
         att = att.masked_fill(~allowed, float("-inf"))
         att = torch.softmax(att, dim=-1)
         o = (att @ v).transpose(0, 1).reshape(T, H * d)
         o = o @ w[p + "attn_output.weight"].T
+        if mt == "gpt2":
+            o = o + w[p + "attn_output.bias"]
         if mt == "gemma2":
             o = rms_norm(o, w[p + "post_attention_norm.weight"], eps, True)
         h = res + o
         res = h
-        x = rms_norm(h, w[p + "ffn_norm.weight"], eps, gemma)
-        g = act_fn(cfg, x @ w[p + "ffn_gate.weight"].T)
-        u = x @ w[p + "ffn_up.weight"].T
-        m = (g * u) @ w[p + "ffn_down.weight"].T
+        x = norm(cfg, h, w, p + "ffn_norm", eps)
+        if mt == "gpt2":
+            m = act_fn(cfg, x @ w[p + "ffn_up.weight"].T + w[p + "ffn_up.bias"])
+            m = m @ w[p + "ffn_down.weight"].T + w[p + "ffn_down.bias"]
+        else:
+            if mt == "phi3":
+                gate, u = (x @ w[p + "ffn_up.weight"].T).chunk(2, dim=-1)
+            else:
+                gate, u = x @ w[p + "ffn_gate.weight"].T, x @ w[p + "ffn_up.weight"].T
+            m = (act_fn(cfg, gate) * u) @ w[p + "ffn_down.weight"].T
         if mt == "gemma2":
             m = rms_norm(m, w[p + "post_ffw_norm.weight"], eps, True)
         h = res + m
-    h = rms_norm(h, w["output_norm.weight"], eps, gemma)
+    h = norm(cfg, h, w, "output_norm", eps)
     out_w = w["token_embd.weight"] if cfg.get("tie_word_embeddings", False) else w["output.weight"]
     logits = h @ out_w.T
     if mt == "gemma2" and cfg.get("final_logit_softcapping"):
@@ -283,6 +340,13 @@ MODELS = {
                    rms_norm_eps=1e-6, tie_word_embeddings=True, hidden_act="gelu_pytorch_tanh",
                    hidden_activation="gelu_pytorch_tanh", query_pre_attn_scalar=24,
                    attn_logit_softcapping=50.0, final_logit_softcapping=30.0, sliding_window=20),
+    # fused qkv and gate|up, partial rotary, a sliding window, untied.
+    "phi3": dict(BASE, model_type="phi3", architectures=["Phi3ForCausalLM"], num_key_value_heads=4,
+                 partial_rotary_factor=0.5, sliding_window=40, rope_theta=10000.0),
+    # learned positions, LayerNorm with biases, fused qkv with bias, gelu_new, tied.
+    "gpt2": dict(model_type="gpt2", architectures=["GPT2LMHeadModel"], n_embd=64, n_layer=2,
+                 n_head=4, n_inner=100, n_positions=128, vocab_size=131, layer_norm_epsilon=1e-5,
+                 activation_function="gelu_new", tie_word_embeddings=True),
 }
 
 
