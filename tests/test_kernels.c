@@ -57,6 +57,20 @@ static void test_table(const lk_kernels *k) {
         check_dot(k->isa, "dot bf16", n, k->bf16.vec_dot(n, wb16, x), ref->bf16.vec_dot(n, wb16, x),
                   sb16);
 
+        /* One row against four activation rows. */
+        {
+            static float xs[4 * MAXN];
+            for (int64_t i = 0; i < 4 * n; i++) xs[i] = frand();
+            float got[4], want[4];
+            k->dot_f32_x4(n, w32, xs, n, got);
+            ref->dot_f32_x4(n, w32, xs, n, want);
+            for (int r = 0; r < 4; r++) {
+                double a = 0;
+                for (int64_t i = 0; i < n; i++) a += fabs(w32[i] * xs[r * n + i]);
+                check_dot(k->isa, "dot_f32_x4", n, got[r], want[r], a);
+            }
+        }
+
         /* Conversions are exact: bit-identical to the scalar ones. */
         k->f16.to_f32(n, w16, o1);
         ref->f16.to_f32(n, w16, o2);
@@ -106,8 +120,8 @@ static void test_table(const lk_kernels *k) {
 
 /* y = x W^T against a double loop, for each dtype, odd M/N/K. */
 static void test_matmul(const lk_kernels *k) {
-    const int64_t M = 5, N = 37, K = 129;
-    static float x[5 * 129], y[5 * 37], wf[37 * 129];
+    const int64_t M = 7, N = 37, K = 129; /* M >= 4: the batched path, with a tail */
+    static float x[7 * 129], y[7 * 37], wf[37 * 129];
     static uint16_t wh[37 * 129];
     for (int64_t i = 0; i < M * K; i++) x[i] = frand();
     lk_dtype types[] = {LK_DTYPE_F32, LK_DTYPE_F16, LK_DTYPE_BF16};
@@ -124,18 +138,24 @@ static void test_matmul(const lk_kernels *k) {
         lk_matrix w = {t == LK_DTYPE_F32 ? (const void *)wf : (const void *)wh, t, N, K, rb};
         lk_error err;
         CHECK_OK(lk_matrix_check(k, &w, "w", &err), &err);
-        CHECK(lk_matmul_scratch_bytes(k, t, M, K) == 0);
-        lk_matmul(NULL, k, &w, x, M, y, NULL);
+        size_t sb = lk_matmul_scratch_bytes(k, t, M, K, 1);
+        CHECK(sb == (t == LK_DTYPE_F32 ? 0 : 16 * (size_t)K * 4));
+        CHECK(lk_matmul_scratch_bytes(k, t, 1, K, 1) == 0);
+        void *scratch = sb ? malloc(sb) : NULL;
         int bad = 0;
-        for (int64_t m = 0; m < M; m++)
-            for (int64_t n = 0; n < N; n++) {
-                double s = 0, a = 0;
-                for (int64_t i = 0; i < K; i++) {
-                    s += (double)x[m * K + i] * wf[n * K + i];
-                    a += fabs((double)x[m * K + i] * wf[n * K + i]);
+        for (int64_t mm = 1; mm <= M; mm += 3) { /* decode (1), batched with tails (4, 7) */
+            lk_matmul(NULL, k, &w, x, mm, y, scratch);
+            for (int64_t m = 0; m < mm; m++)
+                for (int64_t n = 0; n < N; n++) {
+                    double s = 0, a = 0;
+                    for (int64_t i = 0; i < K; i++) {
+                        s += (double)x[m * K + i] * wf[n * K + i];
+                        a += fabs((double)x[m * K + i] * wf[n * K + i]);
+                    }
+                    bad += fabs(y[m * N + n] - s) > 1e-5 * a + 1e-6;
                 }
-                bad += fabs(y[m * N + n] - s) > 1e-5 * a + 1e-6;
-            }
+        }
+        free(scratch);
         CHECK_MSG(bad == 0, "%s matmul %s: %d of %lld differ", k->isa, lk_dtype_name(t), bad,
                   (long long)(M * N));
     }

@@ -26,18 +26,19 @@ lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kerne
     size_t B = (size_t)n_batch, D = (size_t)hp->n_embd,
            qd = (size_t)hp->n_head * (size_t)hp->head_dim,
            kvd = (size_t)hp->n_head_kv * (size_t)hp->head_dim, F = (size_t)hp->n_ff;
-    /* Activation scratch: the largest any weight's dtype asks for. */
+    /* Matrix-product scratch: the largest any weight asks for, for one
+     * thread (the thread pool is not wired in yet). */
     size_t act = 0;
     const lk_matrix *mats[] = {&w->output};
     for (size_t i = 0; i < 1; i++) {
-        size_t a = lk_matmul_scratch_bytes(kern, mats[i]->dtype, n_batch, mats[i]->cols);
+        size_t a = lk_matmul_scratch_bytes(kern, mats[i]->dtype, n_batch, mats[i]->cols, 1);
         if (a > act) act = a;
     }
     for (int32_t il = 0; il < hp->n_layer; il++) {
         const lk_layer_weights *l = &w->layers[il];
         const lk_matrix *lm[] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up, &l->w_down};
         for (size_t i = 0; i < 7; i++) {
-            size_t a = lk_matmul_scratch_bytes(kern, lm[i]->dtype, n_batch, lm[i]->cols);
+            size_t a = lk_matmul_scratch_bytes(kern, lm[i]->dtype, n_batch, lm[i]->cols, 1);
             if (a > act) act = a;
         }
     }

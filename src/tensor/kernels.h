@@ -42,6 +42,10 @@ typedef struct {
     const char *isa; /* "scalar", "avx2", "avx512" */
     lk_dtype_kernels f32, f16, bf16;
 
+    /* out[i] = dot(w[0..k), x + i*x_stride [0..k)) for i = 0..3: one weight
+     * row against four activation rows, so each weight load feeds four FMAs
+     * (the batched-prefill matrix product). */
+    void (*dot_f32_x4)(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]);
     /* y[n] += a * x[n], x in F32 or F16 (value rows of the KV cache). */
     void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
     void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y);
@@ -90,6 +94,7 @@ void lk_scale(int64_t n, float *x, float s);
 float lk_vec_dot_f32_ref(int64_t k, const void *w, const void *x);
 float lk_vec_dot_f16_ref(int64_t k, const void *w, const void *x);
 float lk_vec_dot_bf16_ref(int64_t k, const void *w, const void *x);
+void lk_dot_f32_x4_ref(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]);
 void lk_rmsnorm_ref(int64_t n, const float *x, const float *w, float eps, float *out);
 
 #endif

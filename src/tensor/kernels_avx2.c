@@ -74,6 +74,27 @@ static float vec_dot_bf16(int64_t k, const void *w, const void *x) {
     return sum;
 }
 
+static void dot_f32_x4(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]) {
+    const float *x0 = x, *x1 = x + x_stride, *x2 = x + 2 * x_stride, *x3 = x + 3 * x_stride;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 8 <= k; i += 8) {
+        __m256 wv = _mm256_loadu_ps(w + i);
+        s0 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x0 + i), s0);
+        s1 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x1 + i), s1);
+        s2 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x2 + i), s2);
+        s3 = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x3 + i), s3);
+    }
+    float r0 = hsum256(s0), r1 = hsum256(s1), r2 = hsum256(s2), r3 = hsum256(s3);
+    for (; i < k; i++) {
+        r0 += w[i] * x0[i];
+        r1 += w[i] * x1[i];
+        r2 += w[i] * x2[i];
+        r3 += w[i] * x3[i];
+    }
+    out[0] = r0, out[1] = r1, out[2] = r2, out[3] = r3;
+}
+
 static void f16_to_f32(int64_t k, const void *row, float *out) {
     const uint16_t *r = row;
     int64_t i = 0;
@@ -147,6 +168,7 @@ void lk_kernels_fill_avx2(lk_kernels *k) {
     k->f16.to_f32 = f16_to_f32;
     k->f16.from_f32 = f16_from_f32;
     k->bf16.vec_dot = vec_dot_bf16;
+    k->dot_f32_x4 = dot_f32_x4;
     k->axpy_f32 = axpy_f32;
     k->axpy_f16 = axpy_f16;
     k->rmsnorm = rmsnorm;

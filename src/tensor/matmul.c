@@ -26,26 +26,42 @@ lk_status lk_matrix_check(const lk_kernels *kern, const lk_matrix *w, const char
     return LK_OK;
 }
 
-size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k) {
+/* Tokens per pass of the batched path (dot_f32_x4). */
+#define TILE_TOKENS 4
+
+static size_t round_up64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* The batched path applies to float weights (activations used as F32). */
+static bool batched(const lk_dtype_kernels *dk, int64_t m) {
+    return m >= TILE_TOKENS && dk->act_dtype == LK_DTYPE_F32;
+}
+
+size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k,
+                               int n_threads) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, wt);
-    if (!dk || dk->act_dtype == LK_DTYPE_F32) return 0;
+    if (!dk) return 0;
+    if (n_threads < 1) n_threads = 1;
+    if (batched(dk, m))
+        return wt == LK_DTYPE_F32 ? 0 : (size_t)n_threads * ROW_BLOCK * (size_t)k * sizeof(float);
+    if (dk->act_dtype == LK_DTYPE_F32) return 0;
     uint64_t rb;
     if (!lk_dtype_row_bytes(dk->act_dtype, k, &rb)) return 0;
-    return (size_t)rb * (size_t)m;
+    return round_up64((size_t)rb * (size_t)m);
 }
 
 typedef struct {
     const lk_matrix *w;
+    const lk_kernels *kern;
     lk_vec_dot_fn dot;
     const char *xa;     /* activations in act_dtype: [m] rows of xa_stride bytes */
     size_t xa_stride;
     int64_t m;
     float *y;
+    float *wblock;      /* batched path: [n_threads][ROW_BLOCK][k] widened rows */
 } matmul_job;
 
-static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread_index) {
-    (void)thread_index;
-    const matmul_job *j = ctx;
+/* Decode: each stored row dotted with each token's activations. */
+static void rows_direct(const matmul_job *j, int64_t begin, int64_t end) {
     const lk_matrix *w = j->w;
     const char *wdata = w->data;
     int64_t n = w->rows, k = w->cols;
@@ -60,13 +76,54 @@ static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread_index)
     }
 }
 
+/* Prefill: a block of rows widened to F32 once, then four tokens per pass. */
+static void rows_batched(const matmul_job *j, int64_t begin, int64_t end, int thread_index) {
+    const lk_matrix *w = j->w;
+    const lk_kernels *K = j->kern;
+    const lk_dtype_kernels *dk = lk_kernels_dtype(K, w->dtype);
+    const int64_t n = w->rows, k = w->cols, m = j->m;
+    const float *x = (const float *)j->xa;
+    float *block = w->dtype == LK_DTYPE_F32 ? NULL : j->wblock + (size_t)thread_index * ROW_BLOCK * (size_t)k;
+    const float *rows[ROW_BLOCK];
+    for (int64_t r0 = begin; r0 < end; r0 += ROW_BLOCK) {
+        int64_t nr = end - r0 < ROW_BLOCK ? end - r0 : ROW_BLOCK;
+        for (int64_t i = 0; i < nr; i++) {
+            const void *src = (const char *)w->data + (size_t)(r0 + i) * w->row_bytes;
+            if (block) {
+                dk->to_f32(k, src, block + i * k);
+                rows[i] = block + i * k;
+            } else {
+                rows[i] = src;
+            }
+        }
+        int64_t t = 0;
+        for (; t + TILE_TOKENS <= m; t += TILE_TOKENS) {
+            for (int64_t i = 0; i < nr; i++) {
+                float out[TILE_TOKENS];
+                K->dot_f32_x4(k, rows[i], x + t * k, k, out);
+                for (int u = 0; u < TILE_TOKENS; u++) j->y[(t + u) * n + r0 + i] = out[u];
+            }
+        }
+        for (; t < m; t++)
+            for (int64_t i = 0; i < nr; i++)
+                j->y[t * n + r0 + i] = K->f32.vec_dot(k, rows[i], x + t * k);
+    }
+}
+
+static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    const matmul_job *j = ctx;
+    if (batched(lk_kernels_dtype(j->kern, j->w->dtype), j->m)) rows_batched(j, begin, end, thread_index);
+    else rows_direct(j, begin, end);
+}
+
 void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, const float *x,
                int64_t m, float *y, void *scratch) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, w->dtype);
-    matmul_job j = {.w = w, .dot = dk->vec_dot, .m = m, .y = y};
+    matmul_job j = {.w = w, .kern = kern, .dot = dk->vec_dot, .m = m, .y = y};
     if (dk->act_dtype == LK_DTYPE_F32) {
         j.xa = (const char *)x;
         j.xa_stride = (size_t)w->cols * sizeof(float);
+        j.wblock = scratch;
     } else {
         const lk_dtype_kernels *ak = lk_kernels_dtype(kern, dk->act_dtype);
         uint64_t rb = 0;

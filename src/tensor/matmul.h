@@ -7,7 +7,14 @@
  * is dotted with each activation row by the dtype's vec_dot; when the dtype
  * wants its activations in another form (quantized types), x is converted
  * once into `scratch` first. Rows of W are split across the thread pool's
- * threads; blocks of W rows are reused across all M tokens while in cache. */
+ * threads; blocks of W rows are reused across all M tokens while in cache.
+ *
+ * Batched prefill (M >= 4) with float weights takes a faster road: a block
+ * of W rows is widened to F32 once (per thread, in scratch) and each row
+ * meets four tokens per pass (dot_f32_x4), so the conversion and every
+ * weight load are shared by many tokens. Decode (M < 4) dots the stored
+ * rows directly: it is bound by memory, and the stored dtype is the
+ * smallest thing to read. */
 #ifndef LK_TENSOR_MATMUL_H
 #define LK_TENSOR_MATMUL_H
 
@@ -30,10 +37,12 @@ lk_status lk_matrix_check(const lk_kernels *kern, const lk_matrix *w, const char
                           lk_error *err);
 
 /* Bytes of scratch lk_matmul needs for M rows of K inputs against a dtype
- * (0 when activations are used as they are). */
-size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k);
+ * on n_threads threads (0 when none is needed). */
+size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k,
+                               int n_threads);
 
-/* y[m][w->rows] = x[m][w->cols] · W^T. tp may be NULL (caller's thread only). */
+/* y[m][w->rows] = x[m][w->cols] · W^T. tp may be NULL (caller's thread only);
+ * scratch holds lk_matmul_scratch_bytes(kern, w->dtype, m, w->cols, size of tp). */
 void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, const float *x,
                int64_t m, float *y, void *scratch);
 
