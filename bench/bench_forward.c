@@ -4,7 +4,7 @@
  * Reports prompt processing and generation tokens/s, mean +- sd over -r runs,
  * in the style of llama-bench.
  *
- *   bench_forward [-p 128] [-n 32] [-r 3] [--dtype f16|bf16|f32] [--layers N]
+ *   bench_forward [-p 128] [-n 32] [-r 3] [-t THREADS] [--dtype f16|bf16|f32] [--layers N]
  *
  * The weights are made up (uniform noise), so the text is meaningless; only
  * the speed is. */
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "llmkit.h"
 #include "tensor/dtype.h"
@@ -73,7 +74,8 @@ static double now(void) {
 }
 
 /* CPU time of this thread: on a busy shared machine it shows what the code
- * would do with a core to itself (wall time is what users see). */
+ * would do with a core to itself (wall time is what users see). Meaningful
+ * with -t 1 only. */
 static double cpu_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -89,16 +91,17 @@ static void stats(const double *x, int n, double *mean, double *sd) {
 }
 
 int main(int argc, char **argv) {
-    int n_prompt = 128, n_gen = 32, reps = 3, layers = 24;
+    int n_prompt = 128, n_gen = 32, reps = 3, layers = 24, threads = 0;
     lk_dtype dtype = LK_DTYPE_F16;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-p") && i + 1 < argc) n_prompt = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-n") && i + 1 < argc) n_gen = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--layers") && i + 1 < argc) layers = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dtype") && i + 1 < argc) dtype = lk_dtype_from_name(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [-p N] [-n N] [-r N] [--layers N] [--dtype f16|bf16|f32]\n",
+            fprintf(stderr, "usage: %s [-p N] [-n N] [-r N] [-t N] [--layers N] [--dtype f16|bf16|f32]\n",
                     argv[0]);
             return 2;
         }
@@ -149,7 +152,10 @@ int main(int argc, char **argv) {
     }
     lk_model *model;
     lk_error err;
-    if (lk_model_from_tensors(&hp, m.t, m.n, NULL, &model, &err) != LK_OK) {
+    lk_model_params mp;
+    lk_model_params_default(&mp);
+    mp.n_threads = threads;
+    if (lk_model_from_tensors(&hp, m.t, m.n, &mp, &model, &err) != LK_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
@@ -186,16 +192,18 @@ int main(int argc, char **argv) {
         tg_cpu[r] = n_gen / (c3 - c2);
     }
     double mean, sd, cmean, csd;
-    printf("| model | dtype | kernels | threads | test | t/s (wall) | t/s (thread CPU time) |\n"
+    int nt = threads;
+    if (nt <= 0) nt = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    printf("| model | dtype | kernels | threads | test | t/s (wall) | t/s (main thread CPU time) |\n"
            "|---|---|---|---|---|---|---|\n");
     stats(pp, reps, &mean, &sd);
     stats(pp_cpu, reps, &cmean, &csd);
-    printf("| qwen2.5-0.5B shapes, %d layers | %s | %s | 1 | pp%d | %.2f ± %.2f | %.2f ± %.2f |\n",
-           layers, lk_dtype_name(dtype), lk_kernels_best()->isa, n_prompt, mean, sd, cmean, csd);
+    printf("| qwen2.5-0.5B shapes, %d layers | %s | %s | %d | pp%d | %.2f ± %.2f | %.2f ± %.2f |\n",
+           layers, lk_dtype_name(dtype), lk_kernels_best()->isa, nt, n_prompt, mean, sd, cmean, csd);
     stats(tg, reps, &mean, &sd);
     stats(tg_cpu, reps, &cmean, &csd);
-    printf("| qwen2.5-0.5B shapes, %d layers | %s | %s | 1 | tg%d | %.2f ± %.2f | %.2f ± %.2f |\n",
-           layers, lk_dtype_name(dtype), lk_kernels_best()->isa, n_gen, mean, sd, cmean, csd);
+    printf("| qwen2.5-0.5B shapes, %d layers | %s | %s | %d | tg%d | %.2f ± %.2f | %.2f ± %.2f |\n",
+           layers, lk_dtype_name(dtype), lk_kernels_best()->isa, nt, n_gen, mean, sd, cmean, csd);
     free(logits);
     free(prompt);
     lk_context_free(c);

@@ -207,7 +207,7 @@ typedef struct lk_model lk_model;
 typedef struct lk_context lk_context;
 
 typedef struct {
-    int32_t n_threads; /* 0: one per online CPU (the thread pool is not yet wired in: 1) */
+    int32_t n_threads; /* 0: one per online CPU; 1: the caller's thread only */
 } lk_model_params;
 
 void lk_model_params_default(lk_model_params *p);

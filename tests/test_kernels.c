@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cpu.h"
+#include "base/threadpool.h"
 #include "tensor/dtype.h"
 #include "tensor/kernels.h"
 #include "tensor/matmul.h"
@@ -118,11 +119,12 @@ static void test_table(const lk_kernels *k) {
     }
 }
 
-/* y = x W^T against a double loop, for each dtype, odd M/N/K. */
-static void test_matmul(const lk_kernels *k) {
-    const int64_t M = 7, N = 37, K = 129; /* M >= 4: the batched path, with a tail */
-    static float x[7 * 129], y[7 * 37], wf[37 * 129];
-    static uint16_t wh[37 * 129];
+/* y = x W^T against a double loop, for each dtype, odd M/N/K, on the
+ * caller's thread (tp NULL) or split across a pool's threads. */
+static void test_matmul(const lk_kernels *k, lk_threadpool *tp) {
+    const int64_t M = 7, N = 53, K = 129; /* M >= 4: the batched path, with a tail */
+    static float x[7 * 129], y[7 * 53], wf[53 * 129];
+    static uint16_t wh[53 * 129];
     for (int64_t i = 0; i < M * K; i++) x[i] = frand();
     lk_dtype types[] = {LK_DTYPE_F32, LK_DTYPE_F16, LK_DTYPE_BF16};
     for (size_t ti = 0; ti < 3; ti++) {
@@ -138,13 +140,14 @@ static void test_matmul(const lk_kernels *k) {
         lk_matrix w = {t == LK_DTYPE_F32 ? (const void *)wf : (const void *)wh, t, N, K, rb};
         lk_error err;
         CHECK_OK(lk_matrix_check(k, &w, "w", &err), &err);
-        size_t sb = lk_matmul_scratch_bytes(k, t, M, K, 1);
-        CHECK(sb == (t == LK_DTYPE_F32 ? 0 : 16 * (size_t)K * 4));
-        CHECK(lk_matmul_scratch_bytes(k, t, 1, K, 1) == 0);
+        int nt = lk_threadpool_size(tp);
+        size_t sb = lk_matmul_scratch_bytes(k, t, M, K, nt);
+        CHECK(sb == (t == LK_DTYPE_F32 ? 0 : (size_t)nt * 16 * (size_t)K * 4));
+        CHECK(lk_matmul_scratch_bytes(k, t, 1, K, nt) == 0);
         void *scratch = sb ? malloc(sb) : NULL;
         int bad = 0;
         for (int64_t mm = 1; mm <= M; mm += 3) { /* decode (1), batched with tails (4, 7) */
-            lk_matmul(NULL, k, &w, x, mm, y, scratch);
+            lk_matmul(tp, k, &w, x, mm, y, scratch);
             for (int64_t m = 0; m < mm; m++)
                 for (int64_t n = 0; n < N; n++) {
                     double s = 0, a = 0;
@@ -288,6 +291,9 @@ int main(void) {
     printf("cpu: %s; best kernels: %s\n", lk_cpu_features_string(), best->isa);
     if (cap && strcmp(cap, "scalar") == 0) CHECK_EQ_STR(best->isa, "scalar");
     if (cap && strcmp(cap, "avx2") == 0) CHECK(strcmp(best->isa, "avx512") != 0);
+    lk_threadpool *pool = NULL;
+    lk_error err;
+    CHECK_OK(lk_threadpool_new(3, &pool, &err), &err);
     const lk_kernels *tables[] = {lk_kernels_ref(), lk_kernels_avx2(), lk_kernels_avx512()};
     for (size_t i = 0; i < 3; i++) {
         if (!tables[i]) {
@@ -295,8 +301,10 @@ int main(void) {
             continue;
         }
         test_table(tables[i]);
-        test_matmul(tables[i]);
+        test_matmul(tables[i], NULL);
+        test_matmul(tables[i], pool);
     }
+    lk_threadpool_free(pool);
     test_scalar_ops();
     test_rope();
     if (!cap) {

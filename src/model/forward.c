@@ -20,29 +20,30 @@
 #include "base/error.h"
 
 lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kernels *kern,
-                            int32_t n_batch, int32_t n_ctx, lk_error *err) {
+                            int32_t n_batch, int32_t n_ctx, int n_threads, lk_error *err) {
     memset(s, 0, sizeof *s);
     const lk_hparams *hp = &w->hp;
     size_t B = (size_t)n_batch, D = (size_t)hp->n_embd,
            qd = (size_t)hp->n_head * (size_t)hp->head_dim,
            kvd = (size_t)hp->n_head_kv * (size_t)hp->head_dim, F = (size_t)hp->n_ff;
-    /* Matrix-product scratch: the largest any weight asks for, for one
-     * thread (the thread pool is not wired in yet). */
+    /* Matrix-product scratch: the largest any weight asks for. */
+    if (n_threads < 1) n_threads = 1;
     size_t act = 0;
     const lk_matrix *mats[] = {&w->output};
     for (size_t i = 0; i < 1; i++) {
-        size_t a = lk_matmul_scratch_bytes(kern, mats[i]->dtype, n_batch, mats[i]->cols, 1);
+        size_t a = lk_matmul_scratch_bytes(kern, mats[i]->dtype, n_batch, mats[i]->cols, n_threads);
         if (a > act) act = a;
     }
     for (int32_t il = 0; il < hp->n_layer; il++) {
         const lk_layer_weights *l = &w->layers[il];
         const lk_matrix *lm[] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up, &l->w_down};
         for (size_t i = 0; i < 7; i++) {
-            size_t a = lk_matmul_scratch_bytes(kern, lm[i]->dtype, n_batch, lm[i]->cols, 1);
+            size_t a = lk_matmul_scratch_bytes(kern, lm[i]->dtype, n_batch, lm[i]->cols, n_threads);
             if (a > act) act = a;
         }
     }
-    size_t floats = B * (2 * D + 2 * qd + 2 * kvd + 2 * F) + (size_t)n_ctx + (size_t)hp->head_dim;
+    size_t floats = B * (2 * D + 2 * qd + 2 * kvd + 2 * F) + (size_t)n_ctx * (size_t)n_threads +
+                    (size_t)hp->head_dim;
     size_t act_floats = (act + sizeof(float) - 1) / sizeof(float);
     float *p = malloc((floats + act_floats + 16) * sizeof(float));
     if (!p)
@@ -51,6 +52,7 @@ lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kerne
                             (double)(floats + act_floats) * 4.0 / 1048576.0, n_batch);
     s->block = p;
     s->n_batch = n_batch;
+    s->n_ctx = n_ctx;
     s->x = p, p += B * D;
     s->xb = p, p += B * D;
     s->q = p, p += B * qd;
@@ -59,7 +61,7 @@ lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kerne
     s->v = p, p += B * kvd;
     s->hb = p, p += B * F;
     s->hb2 = p, p += B * F;
-    s->scores = p, p += (size_t)n_ctx;
+    s->scores = p, p += (size_t)n_ctx * (size_t)n_threads;
     s->cos_sin = p, p += (size_t)hp->head_dim;
     s->act = act ? (void *)p : NULL;
     return LK_OK;
@@ -76,32 +78,47 @@ static void add_bias(const lk_kernels *k, float *y, const float *b, int32_t n_ro
     for (int32_t t = 0; t < n_rows; t++) k->add(dim, b, y + (int64_t)t * dim);
 }
 
-/* Attention of query token t (at position pos) over cached positions
- * [first, pos], all heads; writes att_t[H*d]. */
-static void attend(const lk_forward_ctx *f, const lk_kv_cache *cache, lk_run_state *s,
-                   int32_t layer, const float *q_t, int32_t pos, int32_t first, float *att_t) {
-    const lk_hparams *hp = &f->w->hp;
-    const int32_t d = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+/* Attention for query tokens of this call, one (token, head) pair per item,
+ * spread over the threads: item i is token i / H, head i % H. */
+typedef struct {
+    const lk_forward_ctx *f;
+    const lk_kv_cache *cache;
+    lk_run_state *s;
+    int32_t layer, p0, window;
+} attention_job;
+
+static void attend_items(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    const attention_job *j = ctx;
+    const lk_hparams *hp = &j->f->w->hp;
+    const lk_kv_cache *cache = j->cache;
+    const lk_kernels *K = j->f->kern;
+    const int32_t d = hp->head_dim, H = hp->n_head, group = hp->n_head / hp->n_head_kv;
+    const int64_t qd = (int64_t)H * d;
     const float scale = 1.0f / sqrtf(hp->query_pre_attn_scalar > 0 ? hp->query_pre_attn_scalar
                                                                    : (float)d);
-    const lk_dtype_kernels *kv = lk_kernels_dtype(f->kern, cache->dtype);
-    const int32_t n = pos - first + 1;
-    for (int32_t h = 0; h < hp->n_head; h++) {
-        const float *qh = q_t + (int64_t)h * d;
-        const size_t kv_off = (size_t)(h / group) * (size_t)d * (cache->dtype == LK_DTYPE_F32 ? 4 : 2);
-        float *sc = s->scores;
+    const lk_dtype_kernels *kv = lk_kernels_dtype(K, cache->dtype);
+    const size_t elem = cache->dtype == LK_DTYPE_F32 ? 4 : 2;
+    float *sc = j->s->scores + (size_t)thread_index * (size_t)j->s->n_ctx;
+    for (int64_t item = begin; item < end; item++) {
+        int32_t t = (int32_t)(item / H), h = (int32_t)(item % H);
+        int32_t pos = j->p0 + t;
+        /* Causal, and within the sliding window when there is one. */
+        int32_t first = j->window > 0 && pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
+        int32_t n = pos - first + 1;
+        const float *qh = j->s->q + t * qd + (int64_t)h * d;
+        const size_t kv_off = (size_t)(h / group) * (size_t)d * elem;
         for (int32_t i = 0; i < n; i++) {
-            const char *krow = (const char *)lk_kv_k(cache, layer, first + i) + kv_off;
+            const char *krow = (const char *)lk_kv_k(cache, j->layer, first + i) + kv_off;
             sc[i] = kv->vec_dot(d, krow, qh) * scale;
         }
         if (hp->attn_softcap > 0) lk_softcap(n, sc, hp->attn_softcap);
         lk_softmax(n, sc);
-        float *out = att_t + (int64_t)h * d;
+        float *out = j->s->att + t * qd + (int64_t)h * d;
         memset(out, 0, (size_t)d * sizeof(float));
         for (int32_t i = 0; i < n; i++) {
-            const char *vrow = (const char *)lk_kv_v(cache, layer, first + i) + kv_off;
-            if (cache->dtype == LK_DTYPE_F32) f->kern->axpy_f32(d, sc[i], (const float *)vrow, out);
-            else f->kern->axpy_f16(d, sc[i], (const uint16_t *)vrow, out);
+            const char *vrow = (const char *)lk_kv_v(cache, j->layer, first + i) + kv_off;
+            if (cache->dtype == LK_DTYPE_F32) K->axpy_f32(d, sc[i], (const float *)vrow, out);
+            else K->axpy_f16(d, sc[i], (const uint16_t *)vrow, out);
         }
     }
 }
@@ -175,11 +192,8 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         /* Sliding window: gemma2 on even layers, others (mistral) on all. */
         int32_t window = hp->sliding_window;
         if (gemma2 && il % 2 == 1) window = 0;
-        for (int32_t t = 0; t < n; t++) {
-            int32_t pos = p0 + t;
-            int32_t first = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
-            attend(f, cache, s, il, s->q + t * qd, pos, first, s->att + t * qd);
-        }
+        attention_job aj = {f, cache, s, il, p0, window};
+        lk_parallel_for(f->tp, (int64_t)n * hp->n_head, 1, attend_items, &aj);
         lk_matmul(f->tp, K, &l->wo, s->att, n, s->xb, s->act);
         add_bias(K, s->xb, l->bo, n, D);
         for (int32_t t = 0; t < n; t++) {

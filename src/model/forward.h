@@ -18,6 +18,7 @@
 /* Scratch activations for up to n_batch tokens, one allocation. */
 typedef struct {
     int32_t n_batch;
+    int32_t n_ctx;
     float *x;       /* [T][D] the residual stream */
     float *xb;      /* [T][D] normed input / block output */
     float *q;       /* [T][H*d] */
@@ -26,14 +27,14 @@ typedef struct {
     float *att;     /* [T][H*d] attention output, heads concatenated */
     float *hb;      /* [T][F] gate, then act(gate) * up */
     float *hb2;     /* [T][F] up */
-    float *scores;  /* [C] attention weights of one query head */
+    float *scores;  /* [n_threads][C] attention weights of one query head per thread */
     float *cos_sin; /* [n_rot] */
     void *act;      /* activation conversion scratch for quantized weights */
     void *block;    /* owns all of the above */
 } lk_run_state;
 
 lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kernels *kern,
-                            int32_t n_batch, int32_t n_ctx, lk_error *err);
+                            int32_t n_batch, int32_t n_ctx, int n_threads, lk_error *err);
 void lk_run_state_free(lk_run_state *s);
 
 typedef struct {

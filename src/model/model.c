@@ -28,9 +28,14 @@ lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tens
         lk_model_free(m);
         return st;
     }
-    /* The thread pool (src/base/threadpool.h) is not implemented yet: every
-     * model runs on the caller's thread until it lands. */
-    m->tp = NULL;
+    /* One thread: no pool at all, the caller's thread does the work. */
+    if (p->n_threads != 1) {
+        st = lk_threadpool_new(p->n_threads, &m->tp, err);
+        if (st != LK_OK) {
+            lk_model_free(m);
+            return st;
+        }
+    }
     *out = m;
     return LK_OK;
 }
@@ -38,6 +43,7 @@ lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tens
 void lk_model_free(lk_model *m) {
     if (!m) return;
     lk_weights_free(&m->w);
+    lk_threadpool_free(m->tp);
     if (m->owned_file) lk_model_file_close(m->owned_file);
     free(m);
 }
@@ -85,7 +91,8 @@ lk_status lk_context_new(const lk_model *m, const lk_context_params *p, lk_conte
     c->m = m;
     lk_status st = lk_kv_cache_init(&c->cache, p->kv_type,
                                     hp->n_layer, n_ctx, hp->n_head_kv * hp->head_dim, err);
-    if (st == LK_OK) st = lk_run_state_init(&c->rs, &m->w, m->kern, n_batch, n_ctx, err);
+    if (st == LK_OK)
+        st = lk_run_state_init(&c->rs, &m->w, m->kern, n_batch, n_ctx, lk_threadpool_size(m->tp), err);
     if (st != LK_OK) {
         lk_context_free(c);
         return st;

@@ -133,8 +133,7 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
         j.xa = scratch;
         j.xa_stride = (size_t)rb;
     }
-    /* The thread pool (src/base/threadpool.h) is not implemented yet; until
-     * it lands every product runs on the caller's thread. */
-    (void)tp;
-    matmul_rows(&j, 0, w->rows, 0);
+    /* Each thread takes a contiguous range of W's rows: its slice of the
+     * weights streams through one core's caches once. */
+    lk_parallel_for(tp, w->rows, ROW_BLOCK, matmul_rows, &j);
 }
