@@ -226,7 +226,9 @@ void lk_model_free(lk_model *m);
 const lk_hparams *lk_model_hparams(const lk_model *m);
 
 typedef struct {
-    int32_t n_ctx;    /* positions in the KV cache; 0: the model's training context, at most 4096 */
+    int32_t n_ctx;    /* positions in the KV cache; 0: the model's training context, halved
+                         until the cache fits in a quarter of physical memory (compare
+                         lk_context_n_ctx with hparams n_ctx_train to tell the user) */
     int32_t n_batch;  /* tokens per forward step of a long prompt; 0: 256 */
     lk_dtype kv_type; /* LK_DTYPE_F16 (the default) or LK_DTYPE_F32 (= 0: start from
                          lk_context_params_default, not a zeroed struct) */

@@ -199,6 +199,11 @@ int main(void) {
         test_greedy(m, &v, want, LK_DTYPE_F32);
         test_greedy(m, &v, want, LK_DTYPE_F16);
         test_prefill_matches_decode(m);
+        /* Default context: the model's own (seq_len 512), it fits easily. */
+        lk_context *c = NULL;
+        CHECK_OK(lk_context_new(m, NULL, &c, &err), &err);
+        if (c) CHECK_EQ_INT(lk_context_n_ctx(c), 512);
+        lk_context_free(c);
         lk_model_free(m);
     }
     /* The GGUF holds the same weights (llama.cpp keeps llama2.c's interleaved

@@ -2,6 +2,7 @@
  * forward.c. A model is read-only after loading; a context is one sequence. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "model/forward.h"
@@ -58,6 +59,21 @@ struct lk_context {
     lk_run_state rs;
 };
 
+/* The model's training context, halved until its KV cache fits in a quarter
+ * of physical memory (weights and everything else need the rest); 4096 when
+ * the model does not say. */
+static int32_t default_n_ctx(const lk_hparams *hp, lk_dtype kv_type) {
+    int32_t n = hp->n_ctx_train > 0 ? hp->n_ctx_train : 4096;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    uint64_t budget = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 4 : (1ull << 32);
+    while (n > 256) {
+        uint64_t need = lk_kv_cache_bytes(kv_type, hp->n_layer, n, hp->n_head_kv * hp->head_dim);
+        if (need != 0 && need <= budget) break;
+        n /= 2;
+    }
+    return n;
+}
+
 void lk_context_params_default(lk_context_params *p) {
     memset(p, 0, sizeof *p);
     p->kv_type = LK_DTYPE_F16;
@@ -73,7 +89,7 @@ lk_status lk_context_new(const lk_model *m, const lk_context_params *p, lk_conte
     }
     const lk_hparams *hp = &m->w.hp;
     int32_t n_ctx = p->n_ctx;
-    if (n_ctx <= 0) n_ctx = hp->n_ctx_train > 0 && hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
+    if (n_ctx <= 0) n_ctx = default_n_ctx(hp, p->kv_type);
     if (n_ctx > (1 << 24))
         return lk_error_set(err, LK_ERR_RANGE, "context of %d positions is too large", n_ctx);
     if (m->w.pos_embd.data && n_ctx > m->w.pos_embd.rows) {
