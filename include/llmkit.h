@@ -224,6 +224,13 @@ lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tens
                                 const lk_model_params *p, lk_model **out, lk_error *err);
 void lk_model_free(lk_model *m);
 const lk_hparams *lk_model_hparams(const lk_model *m);
+/* Elements and stored bytes of the weights the model uses (a tied output
+ * matrix counted once). */
+uint64_t lk_model_n_params(const lk_model *m);
+uint64_t lk_model_size(const lk_model *m);
+/* Threads evaluation runs on; the kernel set in use ("avx512", "avx2", "scalar"). */
+int32_t lk_model_n_threads(const lk_model *m);
+const char *lk_model_kernels(const lk_model *m);
 
 typedef struct {
     int32_t n_ctx;    /* positions in the KV cache; 0: the model's training context, halved

@@ -50,6 +50,10 @@ void lk_model_free(lk_model *m) {
 }
 
 const lk_hparams *lk_model_hparams(const lk_model *m) { return &m->w.hp; }
+uint64_t lk_model_n_params(const lk_model *m) { return m->w.n_params; }
+uint64_t lk_model_size(const lk_model *m) { return m->w.n_bytes; }
+int32_t lk_model_n_threads(const lk_model *m) { return lk_threadpool_size(m->tp); }
+const char *lk_model_kernels(const lk_model *m) { return m->kern->isa; }
 
 /* ---------------------------------------------------------------- contexts */
 

@@ -11,6 +11,7 @@
 #include "tensor/dtype.h"
 
 typedef struct {
+    lk_weights *w;              /* counts n_params / n_bytes */
     const lk_tensor_info *tensors;
     size_t n;
     const lk_kernels *kern;
@@ -58,6 +59,8 @@ static lk_status get_matrix(builder *b, const char *name, int64_t rows, int64_t 
     if (!lk_dtype_row_bytes(t->dtype, cols, &out->row_bytes)) out->row_bytes = 0;
     lk_status st = lk_matrix_check(b->kern, out, name, err);
     if (st != LK_OK) return st;
+    b->w->n_params += (uint64_t)rows * (uint64_t)cols;
+    b->w->n_bytes += t->nbytes;
     if (out->row_bytes > UINT64_MAX / (uint64_t)rows || out->row_bytes * (uint64_t)rows != t->nbytes ||
         !t->data)
         return lk_error_set(err, LK_ERR_FORMAT, "tensor %s: %llu bytes of data, expected %llu",
@@ -97,6 +100,8 @@ static lk_status get_vector(builder *b, const char *name, int64_t n, bool option
                             name, (unsigned long long)t->nbytes, (unsigned long long)nb);
     if ((size_t)n > b->store_left)
         return lk_error_set(err, LK_ERR_INTERNAL, "weights: vector store too small for %s", name);
+    b->w->n_params += (uint64_t)n;
+    b->w->n_bytes += t->nbytes;
     float *v = b->store;
     b->store += n;
     b->store_left -= (size_t)n;
@@ -223,8 +228,7 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
         lk_weights_free(w);
         return lk_error_set(err, LK_ERR_NOMEM, "weights: out of memory");
     }
-    builder b = {tensors, n_tensors, kern, w->f32_store, total,
-                 hp->norm_plus_one};
+    builder b = {w, tensors, n_tensors, kern, w->f32_store, total, hp->norm_plus_one};
     st = get_matrix(&b, "token_embd.weight", hp->n_vocab, D, false, &w->tok_embd, err);
     if (st == LK_OK) st = get_vector(&b, "output_norm.weight", D, false, true, &w->out_norm, err);
     if (st == LK_OK)

@@ -47,6 +47,8 @@ typedef struct {
     lk_matrix output;           /* [V][D]; the same as tok_embd when tied */
     lk_layer_weights *layers;   /* [n_layer] */
     float *f32_store;           /* owns every const float * above */
+    uint64_t n_params;          /* elements of every tensor used */
+    uint64_t n_bytes;           /* their bytes as stored in the file */
 } lk_weights;
 
 /* Finds, checks (names, shapes, byte sizes, dtypes the kernels handle) and
