@@ -139,6 +139,20 @@ static void activate(const lk_hparams *hp, int64_t n, float *x) {
     }
 }
 
+/* hb = act(hb) [* hb2]: transcendental per element, so worth the threads. */
+typedef struct {
+    const lk_forward_ctx *f;
+    float *hb;
+    const float *hb2; /* NULL: ungated */
+} act_job;
+
+static void act_range(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    (void)thread_index;
+    const act_job *j = ctx;
+    activate(&j->f->w->hp, end - begin, j->hb + begin);
+    if (j->hb2) j->f->kern->mul(end - begin, j->hb2 + begin, j->hb + begin);
+}
+
 void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
                 const int32_t *tokens, int32_t n, float *logits, bool all_logits) {
     const lk_weights *w = f->w;
@@ -207,12 +221,13 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         if (l->w_gate.data) { /* gated: act(x Wgate^T) * (x Wup^T) */
             lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
             lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
-            activate(hp, (int64_t)n * F, s->hb);
-            K->mul((int64_t)n * F, s->hb2, s->hb);
+            act_job aj = {f, s->hb, s->hb2};
+            lk_parallel_for(f->tp, (int64_t)n * F, 1024, act_range, &aj);
         } else { /* plain: act(x Wup^T + b) */
             lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb, s->act);
             add_bias(K, s->hb, l->b_up, n, F);
-            activate(hp, (int64_t)n * F, s->hb);
+            act_job aj = {f, s->hb, NULL};
+            lk_parallel_for(f->tp, (int64_t)n * F, 1024, act_range, &aj);
         }
         lk_matmul(f->tp, K, &l->w_down, s->hb, n, s->xb, s->act);
         add_bias(K, s->xb, l->b_down, n, D);
