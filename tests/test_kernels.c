@@ -72,6 +72,22 @@ static void test_table(const lk_kernels *k) {
             }
         }
 
+        /* Four rows against four activation rows (w rows at stride n+1). */
+        {
+            static float xs[4 * MAXN], ws[4 * (MAXN + 1)];
+            for (int64_t i = 0; i < 4 * n; i++) xs[i] = frand();
+            for (int64_t i = 0; i < 4 * (n + 1); i++) ws[i] = frand();
+            float got[16], want[16];
+            k->dot_f32_4x4(n, ws, n + 1, xs, n, got);
+            ref->dot_f32_4x4(n, ws, n + 1, xs, n, want);
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++) {
+                    double a = 0;
+                    for (int64_t i = 0; i < n; i++) a += fabs(ws[r * (n + 1) + i] * xs[c * n + i]);
+                    check_dot(k->isa, "dot_f32_4x4", n, got[r * 4 + c], want[r * 4 + c], a);
+                }
+        }
+
         /* Conversions are exact: bit-identical to the scalar ones. */
         k->f16.to_f32(n, w16, o1);
         ref->f16.to_f32(n, w16, o2);

@@ -46,6 +46,11 @@ typedef struct {
      * row against four activation rows, so each weight load feeds four FMAs
      * (the batched-prefill matrix product). */
     void (*dot_f32_x4)(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]);
+    /* out[r*4 + i] = dot(w + r*w_stride, x + i*x_stride) for r, i = 0..3:
+     * four weight rows against four activation rows, sixteen sums held in
+     * registers, so each load feeds four FMAs. */
+    void (*dot_f32_4x4)(int64_t k, const float *w, int64_t w_stride, const float *x,
+                        int64_t x_stride, float out[16]);
     /* y[n] += a * x[n], x in F32 or F16 (value rows of the KV cache). */
     void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
     void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y);
@@ -94,6 +99,8 @@ void lk_scale(int64_t n, float *x, float s);
 float lk_vec_dot_f32_ref(int64_t k, const void *w, const void *x);
 float lk_vec_dot_f16_ref(int64_t k, const void *w, const void *x);
 float lk_vec_dot_bf16_ref(int64_t k, const void *w, const void *x);
+void lk_dot_f32_4x4_ref(int64_t k, const float *w, int64_t w_stride, const float *x,
+                        int64_t x_stride, float out[16]);
 void lk_dot_f32_x4_ref(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]);
 void lk_rmsnorm_ref(int64_t n, const float *x, const float *w, float eps, float *out);
 

@@ -89,6 +89,51 @@ static void dot_f32_x4(int64_t k, const float *w, const float *x, int64_t x_stri
     out[0] = r0, out[1] = r1, out[2] = r2, out[3] = r3;
 }
 
+/* Written out by hand: sixteen named accumulators stay in registers
+ * (arrays indexed in loops may not at -O2). */
+static void dot_f32_4x4(int64_t k, const float *w, int64_t w_stride, const float *x,
+                        int64_t x_stride, float out[16]) {
+    const float *w0 = w, *w1 = w + w_stride, *w2 = w + 2 * w_stride, *w3 = w + 3 * w_stride;
+    const float *x0 = x, *x1 = x + x_stride, *x2 = x + 2 * x_stride, *x3 = x + 3 * x_stride;
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00,
+           a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00,
+           a31 = a00, a32 = a00, a33 = a00;
+    int64_t j = 0;
+    for (; j + 16 <= k; j += 16) {
+        __m512 v0 = _mm512_loadu_ps(x0 + j), v1 = _mm512_loadu_ps(x1 + j),
+               v2 = _mm512_loadu_ps(x2 + j), v3 = _mm512_loadu_ps(x3 + j);
+        __m512 r = _mm512_loadu_ps(w0 + j);
+        a00 = _mm512_fmadd_ps(r, v0, a00);
+        a01 = _mm512_fmadd_ps(r, v1, a01);
+        a02 = _mm512_fmadd_ps(r, v2, a02);
+        a03 = _mm512_fmadd_ps(r, v3, a03);
+        r = _mm512_loadu_ps(w1 + j);
+        a10 = _mm512_fmadd_ps(r, v0, a10);
+        a11 = _mm512_fmadd_ps(r, v1, a11);
+        a12 = _mm512_fmadd_ps(r, v2, a12);
+        a13 = _mm512_fmadd_ps(r, v3, a13);
+        r = _mm512_loadu_ps(w2 + j);
+        a20 = _mm512_fmadd_ps(r, v0, a20);
+        a21 = _mm512_fmadd_ps(r, v1, a21);
+        a22 = _mm512_fmadd_ps(r, v2, a22);
+        a23 = _mm512_fmadd_ps(r, v3, a23);
+        r = _mm512_loadu_ps(w3 + j);
+        a30 = _mm512_fmadd_ps(r, v0, a30);
+        a31 = _mm512_fmadd_ps(r, v1, a31);
+        a32 = _mm512_fmadd_ps(r, v2, a32);
+        a33 = _mm512_fmadd_ps(r, v3, a33);
+    }
+    __m512 acc[16] = {a00, a01, a02, a03, a10, a11, a12, a13,
+                      a20, a21, a22, a23, a30, a31, a32, a33};
+    for (int r = 0; r < 4; r++)
+        for (int i = 0; i < 4; i++) {
+            float sum = _mm512_reduce_add_ps(acc[r * 4 + i]);
+            const float *wr = w + r * w_stride, *xi = x + i * x_stride;
+            for (int64_t t = j; t < k; t++) sum += wr[t] * xi[t];
+            out[r * 4 + i] = sum;
+        }
+}
+
 static void f16_to_f32(int64_t k, const void *row, float *out) {
     const uint16_t *r = row;
     int64_t i = 0;
@@ -163,6 +208,7 @@ void lk_kernels_fill_avx512(lk_kernels *k) {
     k->f16.from_f32 = f16_from_f32;
     k->bf16.vec_dot = vec_dot_bf16;
     k->dot_f32_x4 = dot_f32_x4;
+    k->dot_f32_4x4 = dot_f32_4x4;
     k->axpy_f32 = axpy_f32;
     k->axpy_f16 = axpy_f16;
     k->rmsnorm = rmsnorm;

@@ -35,6 +35,13 @@ void lk_dot_f32_x4_ref(int64_t k, const float *w, const float *x, int64_t x_stri
     for (int i = 0; i < 4; i++) out[i] = lk_vec_dot_f32_ref(k, w, x + i * x_stride);
 }
 
+void lk_dot_f32_4x4_ref(int64_t k, const float *w, int64_t w_stride, const float *x,
+                        int64_t x_stride, float out[16]) {
+    for (int r = 0; r < 4; r++)
+        for (int i = 0; i < 4; i++)
+            out[r * 4 + i] = lk_vec_dot_f32_ref(k, w + r * w_stride, x + i * x_stride);
+}
+
 /* ---------------------------------------------------------------- conversions */
 
 static void f32_to_f32(int64_t k, const void *row, float *out) {
@@ -91,6 +98,7 @@ static const lk_kernels k_ref = {
     .f16 = {LK_DTYPE_F32, lk_vec_dot_f16_ref, f16_to_f32, f16_from_f32},
     .bf16 = {LK_DTYPE_F32, lk_vec_dot_bf16_ref, bf16_to_f32, bf16_from_f32},
     .dot_f32_x4 = lk_dot_f32_x4_ref,
+    .dot_f32_4x4 = lk_dot_f32_4x4_ref,
     .axpy_f32 = axpy_f32,
     .axpy_f16 = axpy_f16,
     .rmsnorm = lk_rmsnorm_ref,

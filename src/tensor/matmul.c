@@ -83,7 +83,9 @@ static void rows_batched(const matmul_job *j, int64_t begin, int64_t end, int th
     const lk_dtype_kernels *dk = lk_kernels_dtype(K, w->dtype);
     const int64_t n = w->rows, k = w->cols, m = j->m;
     const float *x = (const float *)j->xa;
-    float *block = w->dtype == LK_DTYPE_F32 ? NULL : j->wblock + (size_t)thread_index * ROW_BLOCK * (size_t)k;
+    float *block = w->dtype == LK_DTYPE_F32
+                       ? NULL
+                       : j->wblock + (size_t)thread_index * ROW_BLOCK * (size_t)k;
     const float *rows[ROW_BLOCK];
     for (int64_t r0 = begin; r0 < end; r0 += ROW_BLOCK) {
         int64_t nr = end - r0 < ROW_BLOCK ? end - r0 : ROW_BLOCK;
@@ -96,9 +98,20 @@ static void rows_batched(const matmul_job *j, int64_t begin, int64_t end, int th
                 rows[i] = src;
             }
         }
+        /* Four rows x four tokens per kernel call; leftover rows four tokens
+         * at a time; leftover tokens one at a time. */
         int64_t t = 0;
         for (; t + TILE_TOKENS <= m; t += TILE_TOKENS) {
-            for (int64_t i = 0; i < nr; i++) {
+            int64_t i = 0;
+            /* rows are k floats apart, widened or stored as F32 */
+            for (; i + 4 <= nr; i += 4) {
+                float out[16];
+                K->dot_f32_4x4(k, rows[i], k, x + t * k, k, out);
+                for (int r = 0; r < 4; r++)
+                    for (int u = 0; u < TILE_TOKENS; u++)
+                        j->y[(t + u) * n + r0 + i + r] = out[r * 4 + u];
+            }
+            for (; i < nr; i++) {
                 float out[TILE_TOKENS];
                 K->dot_f32_x4(k, rows[i], x + t * k, k, out);
                 for (int u = 0; u < TILE_TOKENS; u++) j->y[(t + u) * n + r0 + i] = out[u];

@@ -10,9 +10,9 @@
  * threads; blocks of W rows are reused across all M tokens while in cache.
  *
  * Batched prefill (M >= 4) with float weights takes a faster road: a block
- * of W rows is widened to F32 once (per thread, in scratch) and each row
- * meets four tokens per pass (dot_f32_x4), so the conversion and every
- * weight load are shared by many tokens. Decode (M < 4) dots the stored
+ * of W rows is widened to F32 once (per thread, in scratch), then four rows
+ * meet four tokens per kernel call (dot_f32_4x4, sixteen sums in
+ * registers), so the conversion and every load are shared. Decode (M < 4) dots the stored
  * rows directly: it is bound by memory, and the stored dtype is the
  * smallest thing to read. */
 #ifndef LK_TENSOR_MATMUL_H
