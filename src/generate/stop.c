@@ -69,9 +69,11 @@ static size_t held_tail(const lk_stop_matcher *m, const char *s, size_t len) {
 lk_status lk_stop_matcher_push(lk_stop_matcher *m, const char *text, size_t len, const char **out,
                                size_t *out_len, bool *stopped, lk_error *err) {
     /* Drop what the previous call handed out. */
-    memmove(m->buf, m->buf + m->emitted, m->len - m->emitted);
-    m->len -= m->emitted;
-    m->emitted = 0;
+    if (m->emitted) {
+        memmove(m->buf, m->buf + m->emitted, m->len - m->emitted);
+        m->len -= m->emitted;
+        m->emitted = 0;
+    }
     *out = "";
     *out_len = 0;
     *stopped = m->stopped;
@@ -83,7 +85,7 @@ lk_status lk_stop_matcher_push(lk_stop_matcher *m, const char *text, size_t len,
         m->buf = b;
         m->cap = cap;
     }
-    memcpy(m->buf + m->len, text, len);
+    if (len) memcpy(m->buf + m->len, text, len);
     m->len += len;
     m->buf[m->len] = '\0';
     /* The earliest complete stop string, if any. */
