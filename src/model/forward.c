@@ -1,6 +1,8 @@
-/* The decoder-only forward pass (llama family, phi3, gpt2). It reads like the equations (HF's
- * modeling_llama.py and friends), one block after another; the arithmetic
- * goes through the kernel table so the same code runs scalar or SIMD.
+/* The decoder-only forward pass (llama family, phi3, gpt2). It reads like
+ * the equations (HF's modeling_llama.py and friends), one block after
+ * another; the arithmetic goes through the kernel table so the same code
+ * runs scalar or SIMD, and the matrix products and attention heads are
+ * spread over the thread pool.
  *
  * Per layer, for the T tokens of this call:
  *   xb  = RMSNorm(x) * attn_norm          (gpt2: LayerNorm; + learned positions at the input)
@@ -172,8 +174,8 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         if (hp->embd_scale) lk_scale(D, s->x + t * D, sqrtf((float)D));
         if (w->pos_embd.data) { /* learned positions (gpt2); lk_eval checked the range */
             const lk_dtype_kernels *pk = lk_kernels_dtype(K, w->pos_embd.dtype);
-            pk->to_f32(D, (const char *)w->pos_embd.data + (size_t)(p0 + t) * w->pos_embd.row_bytes,
-                       s->xb);
+            const char *row = (const char *)w->pos_embd.data + (size_t)(p0 + t) * w->pos_embd.row_bytes;
+            pk->to_f32(D, row, s->xb);
             K->add(D, s->xb, s->x + t * D);
         }
     }
@@ -183,7 +185,8 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         const lk_layer_weights *l = &w->layers[il];
 
         /* ---- attention */
-        for (int32_t t = 0; t < n; t++) norm(f, s->x + t * D, l->attn_norm, l->attn_norm_b, s->xb + t * D);
+        for (int32_t t = 0; t < n; t++)
+            norm(f, s->x + t * D, l->attn_norm, l->attn_norm_b, s->xb + t * D);
         lk_matmul(f->tp, K, &l->wq, s->xb, n, s->q, s->act);
         lk_matmul(f->tp, K, &l->wk, s->xb, n, s->k, s->act);
         lk_matmul(f->tp, K, &l->wv, s->xb, n, s->v, s->act);
@@ -217,7 +220,8 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         }
 
         /* ---- feed-forward */
-        for (int32_t t = 0; t < n; t++) norm(f, s->x + t * D, l->ffn_norm, l->ffn_norm_b, s->xb + t * D);
+        for (int32_t t = 0; t < n; t++)
+            norm(f, s->x + t * D, l->ffn_norm, l->ffn_norm_b, s->xb + t * D);
         if (l->w_gate.data) { /* gated: act(x Wgate^T) * (x Wup^T) */
             lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
             lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
