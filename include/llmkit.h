@@ -265,6 +265,14 @@ typedef enum {
 lk_status lk_eval(lk_context *c, const int32_t *tokens, int32_t n, lk_logits_mode mode,
                   float *logits, lk_error *err);
 
+/* One decode step for n sequences at once: tokens[i] is appended to ctxs[i]
+ * (distinct contexts of one model) and logits[i][n_vocab] receives its next-
+ * token logits. The weights are read once for all the sequences, which is
+ * what makes serving many conversations cheap. Nothing is evaluated when
+ * any sequence is refused (full context, bad id). */
+lk_status lk_eval_multi(lk_context *const *ctxs, const int32_t *tokens, int32_t n, float *logits,
+                        lk_error *err);
+
 /* ---------------------------------------------------------------- sampling
  *
  * Order (llama.cpp's): logit bias, penalties, then greedy when

@@ -175,6 +175,53 @@ static void test_prefill_matches_decode(lk_model *m) {
     lk_context_free(b);
 }
 
+/* Three conversations decoded together (lk_eval_multi) give the logits each
+ * gets alone (lk_eval), at different positions, with different KV types. */
+static void test_multi(lk_model *m) {
+    static const int32_t prompts[3][5] = {{1, 403, 407, 261, 378},
+                                          {1, 432, 383, 0, 0},
+                                          {1, 286, 261, 376, 298}};
+    static const int32_t lens[3] = {5, 3, 4};
+    lk_context *together[3], *alone[3];
+    lk_error err;
+    for (int i = 0; i < 3; i++) {
+        lk_context_params cp;
+        lk_context_params_default(&cp);
+        cp.n_ctx = 32 + 16 * i;
+        cp.n_batch = 2; /* three sequences: two chunks */
+        cp.kv_type = i == 1 ? LK_DTYPE_F32 : LK_DTYPE_F16;
+        together[i] = alone[i] = NULL;
+        CHECK_OK(lk_context_new(m, &cp, &together[i], &err), &err);
+        CHECK_OK(lk_context_new(m, &cp, &alone[i], &err), &err);
+        if (!together[i] || !alone[i]) return;
+        CHECK_OK(lk_eval(together[i], prompts[i], lens[i], LK_LOGITS_NONE, NULL, &err), &err);
+        CHECK_OK(lk_eval(alone[i], prompts[i], lens[i], LK_LOGITS_NONE, NULL, &err), &err);
+    }
+    static float multi[3 * 512], one[512];
+    int32_t toks[3] = {100, 200, 300};
+    double maxd = 0;
+    for (int step = 0; step < 4; step++) {
+        CHECK_OK(lk_eval_multi(together, toks, 3, multi, &err), &err);
+        for (int i = 0; i < 3; i++) {
+            CHECK_OK(lk_eval(alone[i], &toks[i], 1, LK_LOGITS_LAST, one, &err), &err);
+            for (int j = 0; j < 512; j++) maxd = fmax(maxd, fabs(one[j] - multi[i * 512 + j]));
+            CHECK_EQ_INT(lk_context_n_past(together[i]), lens[i] + step + 1);
+            toks[i] = argmax(one, 512);
+        }
+    }
+    CHECK_MSG(maxd < 1e-4, "multi vs single max diff %g", maxd);
+    /* Refusals: the same context twice, a bad id; nothing is evaluated. */
+    lk_context *dup[2] = {together[0], together[0]};
+    CHECK(lk_eval_multi(dup, toks, 2, multi, &err) == LK_ERR_ARG);
+    toks[2] = 512;
+    CHECK(lk_eval_multi(together, toks, 3, multi, &err) == LK_ERR_ARG);
+    CHECK_EQ_INT(lk_context_n_past(together[0]), lens[0] + 4);
+    for (int i = 0; i < 3; i++) {
+        lk_context_free(together[i]);
+        lk_context_free(alone[i]);
+    }
+}
+
 int main(void) {
     const char *bin = lk_test_fixture("llama2c/stories260K.bin");
     const char *tok = lk_test_fixture("llama2c/tok512.bin");
@@ -199,6 +246,7 @@ int main(void) {
         test_greedy(m, &v, want, LK_DTYPE_F32);
         test_greedy(m, &v, want, LK_DTYPE_F16);
         test_prefill_matches_decode(m);
+        test_multi(m);
         /* Default context: the model's own (seq_len 512), it fits easily. */
         lk_context *c = NULL;
         CHECK_OK(lk_context_new(m, NULL, &c, &err), &err);

@@ -66,12 +66,20 @@ lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kerne
     s->scores = p, p += (size_t)n_ctx * (size_t)n_threads;
     s->cos_sin = p, p += (size_t)hp->head_dim;
     s->act = act ? (void *)p : NULL;
+    s->row_cache = calloc(B, sizeof *s->row_cache);
+    s->row_pos = calloc(B, sizeof *s->row_pos);
+    if (!s->row_cache || !s->row_pos) {
+        lk_run_state_free(s);
+        return lk_error_set(err, LK_ERR_NOMEM, "run state: out of memory");
+    }
     return LK_OK;
 }
 
 void lk_run_state_free(lk_run_state *s) {
     if (!s) return;
     free(s->block);
+    free(s->row_cache);
+    free(s->row_pos);
     memset(s, 0, sizeof *s);
 }
 
@@ -84,26 +92,25 @@ static void add_bias(const lk_kernels *k, float *y, const float *b, int32_t n_ro
  * spread over the threads: item i is token i / H, head i % H. */
 typedef struct {
     const lk_forward_ctx *f;
-    const lk_kv_cache *cache;
     lk_run_state *s;
-    int32_t layer, p0, window;
+    int32_t layer, window;
 } attention_job;
 
 static void attend_items(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const attention_job *j = ctx;
     const lk_hparams *hp = &j->f->w->hp;
-    const lk_kv_cache *cache = j->cache;
     const lk_kernels *K = j->f->kern;
     const int32_t d = hp->head_dim, H = hp->n_head, group = hp->n_head / hp->n_head_kv;
     const int64_t qd = (int64_t)H * d;
     const float scale = 1.0f / sqrtf(hp->query_pre_attn_scalar > 0 ? hp->query_pre_attn_scalar
                                                                    : (float)d);
-    const lk_dtype_kernels *kv = lk_kernels_dtype(K, cache->dtype);
-    const size_t elem = cache->dtype == LK_DTYPE_F32 ? 4 : 2;
     float *sc = j->s->scores + (size_t)thread_index * (size_t)j->s->n_ctx;
     for (int64_t item = begin; item < end; item++) {
         int32_t t = (int32_t)(item / H), h = (int32_t)(item % H);
-        int32_t pos = j->p0 + t;
+        const lk_kv_cache *cache = j->s->row_cache[t];
+        const lk_dtype_kernels *kv = lk_kernels_dtype(K, cache->dtype);
+        const size_t elem = cache->dtype == LK_DTYPE_F32 ? 4 : 2;
+        int32_t pos = j->s->row_pos[t];
         /* Causal, and within the sliding window when there is one. */
         int32_t first = j->window > 0 && pos - j->window + 1 > 0 ? pos - j->window + 1 : 0;
         int32_t n = pos - first + 1;
@@ -157,12 +164,21 @@ static void act_range(void *ctx, int64_t begin, int64_t end, int thread_index) {
 
 void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
                 const int32_t *tokens, int32_t n, float *logits, bool all_logits) {
+    for (int32_t t = 0; t < n; t++) {
+        s->row_cache[t] = cache;
+        s->row_pos[t] = cache->n_past + t;
+    }
+    lk_forward_rows(f, s, tokens, n, logits, all_logits);
+}
+
+void lk_forward_rows(const lk_forward_ctx *f, lk_run_state *s, const int32_t *tokens, int32_t n,
+                     float *logits, bool all_logits) {
     const lk_weights *w = f->w;
     const lk_hparams *hp = &w->hp;
     const lk_kernels *K = f->kern;
     const int64_t D = hp->n_embd, d = hp->head_dim, qd = (int64_t)hp->n_head * d,
                   kvd = (int64_t)hp->n_head_kv * d, F = hp->n_ff, V = hp->n_vocab;
-    const int32_t p0 = cache->n_past;
+    const int32_t *pos = s->row_pos;
     const bool gemma2 = strcmp(hp->arch, "gemma2") == 0;
 
     /* Token embeddings (gemma scales them by sqrt(D), rounded as HF does to
@@ -174,13 +190,12 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
         if (hp->embd_scale) lk_scale(D, s->x + t * D, sqrtf((float)D));
         if (w->pos_embd.data) { /* learned positions (gpt2); lk_eval checked the range */
             const lk_dtype_kernels *pk = lk_kernels_dtype(K, w->pos_embd.dtype);
-            const char *row = (const char *)w->pos_embd.data + (size_t)(p0 + t) * w->pos_embd.row_bytes;
+            const char *row = (const char *)w->pos_embd.data + (size_t)pos[t] * w->pos_embd.row_bytes;
             pk->to_f32(D, row, s->xb);
             K->add(D, s->xb, s->x + t * D);
         }
     }
 
-    const lk_dtype_kernels *ck = lk_kernels_dtype(K, cache->dtype);
     for (int32_t il = 0; il < hp->n_layer; il++) {
         const lk_layer_weights *l = &w->layers[il];
 
@@ -201,15 +216,17 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
                 for (int32_t h = 0; h < hp->n_head_kv; h++)
                     K->rmsnorm(d, kt + h * d, l->k_norm, hp->norm_eps, kt + h * d);
             }
-            lk_rope_apply(f->rope, qt, hp->n_head, (int32_t)d, p0 + t, s->cos_sin);
-            lk_rope_apply(f->rope, kt, hp->n_head_kv, (int32_t)d, p0 + t, s->cos_sin);
-            ck->from_f32(kvd, kt, lk_kv_k(cache, il, p0 + t));
-            ck->from_f32(kvd, s->v + t * kvd, lk_kv_v(cache, il, p0 + t));
+            lk_rope_apply(f->rope, qt, hp->n_head, (int32_t)d, pos[t], s->cos_sin);
+            lk_rope_apply(f->rope, kt, hp->n_head_kv, (int32_t)d, pos[t], s->cos_sin);
+            lk_kv_cache *cache = s->row_cache[t];
+            const lk_dtype_kernels *ck = lk_kernels_dtype(K, cache->dtype);
+            ck->from_f32(kvd, kt, lk_kv_k(cache, il, pos[t]));
+            ck->from_f32(kvd, s->v + t * kvd, lk_kv_v(cache, il, pos[t]));
         }
         /* Sliding window: gemma2 on even layers, others (mistral) on all. */
         int32_t window = hp->sliding_window;
         if (gemma2 && il % 2 == 1) window = 0;
-        attention_job aj = {f, cache, s, il, p0, window};
+        attention_job aj = {f, s, il, window};
         lk_parallel_for(f->tp, (int64_t)n * hp->n_head, 1, attend_items, &aj);
         lk_matmul(f->tp, K, &l->wo, s->att, n, s->xb, s->act);
         add_bias(K, s->xb, l->bo, n, D);
@@ -241,7 +258,8 @@ void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
             K->add(D, s->xb + t * D, s->x + t * D);
         }
     }
-    cache->n_past = p0 + n;
+    for (int32_t t = 0; t < n; t++)
+        if (s->row_cache[t]->n_past < pos[t] + 1) s->row_cache[t]->n_past = pos[t] + 1;
 
     if (!logits) return;
     int32_t first = all_logits ? 0 : n - 1, rows = all_logits ? n : 1;

@@ -31,6 +31,8 @@ typedef struct {
     float *cos_sin; /* [n_rot] */
     void *act;      /* activation conversion scratch for quantized weights */
     void *block;    /* owns all of the above */
+    lk_kv_cache **row_cache; /* [T] the sequence (cache) each row belongs to */
+    int32_t *row_pos;        /* [T] each row's position in its sequence */
 } lk_run_state;
 
 lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kernels *kern,
@@ -50,5 +52,14 @@ typedef struct {
  * [n][V]; otherwise [V] for the last token; NULL computes none. */
 void lk_forward(const lk_forward_ctx *f, lk_kv_cache *cache, lk_run_state *s,
                 const int32_t *tokens, int32_t n, float *logits, bool all_logits);
+
+/* The general form: row t is token tokens[t] of the sequence whose cache is
+ * s->row_cache[t], at position s->row_pos[t] (the caller fills both). Rows
+ * of one sequence must be consecutive positions in order; rows of
+ * different sequences share the matrix products (one weight read serves
+ * them all) and attend only to their own cache. Each cache's n_past becomes
+ * its last row's position + 1. */
+void lk_forward_rows(const lk_forward_ctx *f, lk_run_state *s, const int32_t *tokens, int32_t n,
+                     float *logits, bool all_logits);
 
 #endif

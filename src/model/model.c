@@ -167,3 +167,44 @@ lk_status lk_eval(lk_context *c, const int32_t *tokens, int32_t n, lk_logits_mod
     }
     return LK_OK;
 }
+
+lk_status lk_eval_multi(lk_context *const *ctxs, const int32_t *tokens, int32_t n, float *logits,
+                        lk_error *err) {
+    if (n <= 0 || !ctxs || !tokens || !logits)
+        return lk_error_set(err, LK_ERR_ARG, "lk_eval_multi: no sequences, tokens or logits");
+    const lk_model *m = ctxs[0]->m;
+    const lk_hparams *hp = &m->w.hp;
+    /* Everything is checked before any compute, so a refusal changes nothing. */
+    lk_context *host = ctxs[0];
+    for (int32_t i = 0; i < n; i++) {
+        const lk_context *c = ctxs[i];
+        if (c->m != m)
+            return lk_error_set(err, LK_ERR_ARG, "lk_eval_multi: sequence %d belongs to another model", i);
+        for (int32_t j = 0; j < i; j++)
+            if (ctxs[j] == c)
+                return lk_error_set(err, LK_ERR_ARG,
+                                    "lk_eval_multi: sequences %d and %d are the same context", j, i);
+        if (c->cache.n_past + 1 > c->cache.n_ctx)
+            return lk_error_set(err, LK_ERR_RANGE,
+                                "context full: sequence %d holds %d tokens, its context size "
+                                "(raise --ctx-size)", i, c->cache.n_past);
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return lk_error_set(err, LK_ERR_ARG, "token id %d of sequence %d is outside the "
+                                "vocabulary (0..%d)", tokens[i], i, hp->n_vocab - 1);
+        /* The run state whose attention scratch fits every sequence. */
+        if (c->rs.n_ctx > host->rs.n_ctx) host = ctxs[i];
+    }
+    lk_forward_ctx f = {&m->w, m->kern, &m->rope, m->tp};
+    lk_run_state *s = &host->rs;
+    for (int32_t done = 0; done < n;) {
+        int32_t chunk = n - done < s->n_batch ? n - done : s->n_batch;
+        for (int32_t t = 0; t < chunk; t++) {
+            s->row_cache[t] = &ctxs[done + t]->cache;
+            s->row_pos[t] = ctxs[done + t]->cache.n_past;
+        }
+        lk_forward_rows(&f, s, tokens + done, chunk, logits + (size_t)done * (size_t)hp->n_vocab,
+                        true);
+        done += chunk;
+    }
+    return LK_OK;
+}
