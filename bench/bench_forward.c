@@ -5,6 +5,10 @@
  * in the style of llama-bench.
  *
  *   bench_forward [-p 128] [-n 32] [-r 3] [-t THREADS] [--dtype f16|bf16|f32] [--layers N]
+ *                 [--seqs S]
+ *
+ * With --seqs S, a third test decodes S sequences together (lk_eval_multi)
+ * and reports the tokens/s summed over them.
  *
  * The weights are made up (uniform noise), so the text is meaningless; only
  * the speed is. */
@@ -91,7 +95,7 @@ static void stats(const double *x, int n, double *mean, double *sd) {
 }
 
 int main(int argc, char **argv) {
-    int n_prompt = 128, n_gen = 32, reps = 3, layers = 24, threads = 0;
+    int n_prompt = 128, n_gen = 32, reps = 3, layers = 24, threads = 0, seqs = 0;
     lk_dtype dtype = LK_DTYPE_F16;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-p") && i + 1 < argc) n_prompt = atoi(argv[++i]);
@@ -99,6 +103,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "-r") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--layers") && i + 1 < argc) layers = atoi(argv[++i]);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seqs") && i + 1 < argc) seqs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--dtype") && i + 1 < argc) dtype = lk_dtype_from_name(argv[++i]);
         else {
             fprintf(stderr, "usage: %s [-p N] [-n N] [-r N] [-t N] [--layers N] [--dtype f16|bf16|f32]\n",
@@ -106,7 +111,7 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    if (reps < 1 || n_prompt < 1 || n_gen < 1 || layers < 1 ||
+    if (reps < 1 || n_prompt < 1 || n_gen < 1 || layers < 1 || seqs < 0 || seqs > 256 ||
         (dtype != LK_DTYPE_F16 && dtype != LK_DTYPE_BF16 && dtype != LK_DTYPE_F32)) {
         fprintf(stderr, "bad arguments\n");
         return 2;
@@ -204,6 +209,33 @@ int main(int argc, char **argv) {
     stats(tg_cpu, reps, &cmean, &csd);
     printf("| qwen2.5-0.5B shapes, %d layers | %s | %s | %d | tg%d | %.2f ± %.2f | %.2f ± %.2f |\n",
            layers, lk_dtype_name(dtype), lk_kernels_best()->isa, nt, n_gen, mean, sd, cmean, csd);
+    if (seqs > 1) {
+        lk_context *cs[256];
+        lk_context_params sp = cp;
+        sp.n_ctx = n_gen + 2;
+        sp.n_batch = seqs;
+        float *ml = malloc((size_t)seqs * (size_t)hp.n_vocab * sizeof *ml);
+        int32_t toks[256];
+        for (int i = 0; i < seqs; i++) {
+            if (lk_context_new(model, &sp, &cs[i], &err) != LK_OK) {
+                fprintf(stderr, "%s\n", err.msg);
+                return 1;
+            }
+            toks[i] = (int32_t)(next_u32() % 151936);
+        }
+        double ms[64];
+        for (int r = 0; r < reps; r++) {
+            for (int i = 0; i < seqs; i++) lk_context_reset(cs[i]);
+            double t0 = now();
+            for (int step = 0; step < n_gen; step++) lk_eval_multi(cs, toks, seqs, ml, &err);
+            ms[r] = (double)seqs * n_gen / (now() - t0);
+        }
+        stats(ms, reps, &mean, &sd);
+        printf("| qwen2.5-0.5B shapes, %d layers | %s | %s | %d | tg%d x %d seqs | %.2f ± %.2f | |\n",
+               layers, lk_dtype_name(dtype), lk_kernels_best()->isa, nt, n_gen, seqs, mean, sd);
+        for (int i = 0; i < seqs; i++) lk_context_free(cs[i]);
+        free(ml);
+    }
     free(logits);
     free(prompt);
     lk_context_free(c);
