@@ -179,10 +179,54 @@ static void test_topk_selection(void) {
     lk_sampler_free(s);
 }
 
+/* Without top-k, top-p and min-p on a large vocabulary take their partial
+ * paths (best 64, then 256, ... sorted; min-p by partition): the tokens
+ * drawn must be exactly those the rules allow, reached beyond the first 64. */
+static void test_large_vocab_truncation(void) {
+    enum { V = 5000 };
+    static float logits[V];
+    for (int i = 0; i < V; i++) logits[(i * 7) % V] = -0.01f * (float)i; /* rank i at id 7i mod V */
+    /* top-p 0.9: the smallest prefix of ranks with mass >= 0.9 */
+    double z = 0, cum = 0;
+    for (int i = 0; i < V; i++) z += exp(-0.01 * i);
+    int k_ref = 0;
+    while (cum < 0.9) cum += exp(-0.01 * k_ref++) / z;
+    lk_sampler_params p = plain(1.0f);
+    p.top_p = 0.9f;
+    lk_sampler *s = make(&p, V);
+    int worst = 0, bad = 0;
+    for (int i = 0; i < 5000; i++) {
+        int t = lk_sampler_sample(s, logits);
+        int rank = 0;
+        while ((rank * 7) % V != t) rank++;
+        if (rank >= k_ref) bad++;
+        if (rank > worst) worst = rank;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK_MSG(worst > 64, "top-p never drew past rank 64 (worst %d, prefix %d)", worst, k_ref);
+    lk_sampler_free(s);
+    /* min-p 0.5: ranks with -0.01 rank >= ln 0.5, i.e. rank <= 69 */
+    p.top_p = 1.0f;
+    p.min_p = 0.5f;
+    s = make(&p, V);
+    worst = bad = 0;
+    for (int i = 0; i < 5000; i++) {
+        int t = lk_sampler_sample(s, logits);
+        int rank = 0;
+        while ((rank * 7) % V != t) rank++;
+        if (rank > 69) bad++;
+        if (rank > worst) worst = rank;
+    }
+    CHECK_EQ_INT(bad, 0);
+    CHECK(worst > 60);
+    lk_sampler_free(s);
+}
+
 int main(void) {
     test_greedy_bias_penalties();
     test_distributions();
     test_seed();
     test_topk_selection();
+    test_large_vocab_truncation();
     return lk_test_finish("test_sampler");
 }

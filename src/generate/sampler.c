@@ -153,8 +153,10 @@ static void sift_down(candidate *h, int32_t k, int32_t i) {
 static void select_top(candidate *c, int32_t n, int32_t k) {
     for (int32_t i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
     for (int32_t i = k; i < n; i++) {
-        if (before(&c[i], &c[0])) {
+        if (before(&c[i], &c[0])) { /* swap, so c stays a permutation */
+            candidate t = c[0];
             c[0] = c[i];
+            c[i] = t;
             sift_down(c, k, 0);
         }
     }
@@ -177,36 +179,66 @@ int32_t lk_sampler_sample(lk_sampler *s, const float *logits_in) {
         return best;
     }
 
-    /* The k best in order: a selection pass keeps this O(n log k) for a
-     * large vocabulary; without top-k every candidate is sorted. */
+    /* Narrowing. The survivors end up in c[0..m). Sorting goes only as far
+     * as a rule needs: top-k and top-p look at the best tokens in order
+     * (a selection pass, O(n log k), finds them), min-p only at a threshold;
+     * with a vocabulary of 150k tokens a full sort per token would cost
+     * milliseconds. */
     int32_t m = n;
+    bool sorted = false;
     if (p->top_k > 0 && p->top_k < n) {
         m = p->top_k;
         select_top(c, n, m);
+        qsort(c, (size_t)m, sizeof *c, by_logit_desc);
+        sorted = true;
     }
-    qsort(c, (size_t)m, sizeof *c, by_logit_desc);
-    if (c[0].logit == -INFINITY) return c[0].id; /* everything banned: nothing sensible */
+    double max = -INFINITY;
+    for (int32_t i = 0; i < m; i++)
+        if (c[i].logit > max) max = c[i].logit;
+    if (max == -INFINITY) return c[0].id; /* everything banned: nothing sensible */
 
     /* Probabilities at temperature 1 for top-p / min-p. */
-    double max = c[0].logit, sum = 0;
+    double sum = 0;
     for (int32_t i = 0; i < m; i++) sum += exp((double)c[i].logit - max);
     if (p->top_p < 1.0f) {
-        double cum = 0;
-        int32_t keep = m;
-        for (int32_t i = 0; i < m; i++) {
-            cum += exp((double)c[i].logit - max) / sum;
-            if (cum >= p->top_p) {
-                keep = i + 1;
+        /* The smallest best-first prefix holding top_p of the probability:
+         * sort the best 64, 256, ... until the prefix is found. */
+        int32_t k = sorted ? m : 64;
+        for (;;) {
+            if (k > m) k = m;
+            if (!sorted) {
+                select_top(c, m, k);
+                qsort(c, (size_t)k, sizeof *c, by_logit_desc);
+            }
+            double cum = 0;
+            int32_t keep = 0;
+            for (int32_t i = 0; i < k && !keep; i++) {
+                cum += exp((double)c[i].logit - max) / sum;
+                if (cum >= p->top_p) keep = i + 1;
+            }
+            if (keep || k == m) { /* k == m: rounding kept cum below top_p */
+                m = keep ? keep : m;
                 break;
             }
+            k = k > m / 4 ? m : k * 4;
         }
-        m = keep;
+        sorted = true;
     }
     if (p->min_p > 0.0f) {
         /* keep tokens whose probability is at least min_p times the top one's */
         double floor_logit = max + log((double)p->min_p);
-        int32_t keep = 1;
-        while (keep < m && c[keep].logit >= floor_logit) keep++;
+        int32_t keep = 0;
+        if (sorted) {
+            keep = 1;
+            while (keep < m && c[keep].logit >= floor_logit) keep++;
+        } else { /* partition in place (deterministic, no sort) */
+            for (int32_t i = 0; i < m; i++)
+                if (c[i].logit >= floor_logit) {
+                    candidate t = c[keep];
+                    c[keep++] = c[i];
+                    c[i] = t;
+                }
+        }
         m = keep;
     }
 
