@@ -252,6 +252,9 @@ int32_t lk_context_n_past(const lk_context *c);
 /* Forgets all tokens, or all after the first n_keep. */
 void lk_context_reset(lk_context *c);
 lk_status lk_context_truncate(lk_context *c, int32_t n_keep, lk_error *err);
+/* Makes dst hold the first n tokens of src (same model, same KV type), e.g.
+ * a shared system prompt evaluated once and copied into each conversation. */
+lk_status lk_context_copy(lk_context *dst, const lk_context *src, int32_t n, lk_error *err);
 
 typedef enum {
     LK_LOGITS_LAST = 0, /* logits[n_vocab] for the last token */

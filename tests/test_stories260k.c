@@ -210,6 +210,24 @@ static void test_multi(lk_model *m) {
         }
     }
     CHECK_MSG(maxd < 1e-4, "multi vs single max diff %g", maxd);
+    /* A copied prefix continues exactly like the original. */
+    lk_context_params cp;
+    lk_context_params_default(&cp);
+    cp.n_ctx = 32;
+    lk_context *copy = NULL;
+    CHECK_OK(lk_context_new(m, &cp, &copy, &err), &err);
+    if (copy) {
+        CHECK_OK(lk_context_copy(copy, together[0], 5, &err), &err);
+        CHECK_OK(lk_context_copy(alone[0], together[0], 5, &err), &err);
+        int32_t t = 123;
+        static float a[512], b2[512];
+        CHECK_OK(lk_eval(copy, &t, 1, LK_LOGITS_LAST, a, &err), &err);
+        CHECK_OK(lk_eval(alone[0], &t, 1, LK_LOGITS_LAST, b2, &err), &err);
+        CHECK(memcmp(a, b2, sizeof a) == 0);
+        CHECK(lk_context_copy(copy, together[0], 99, &err) == LK_ERR_RANGE);
+        CHECK(lk_context_copy(together[1], together[0], 2, &err) == LK_ERR_ARG); /* f32 vs f16 */
+        lk_context_free(copy);
+    }
     /* Refusals: the same context twice, a bad id; nothing is evaluated. */
     lk_context *dup[2] = {together[0], together[0]};
     CHECK(lk_eval_multi(dup, toks, 2, multi, &err) == LK_ERR_ARG);

@@ -139,6 +139,29 @@ lk_status lk_context_truncate(lk_context *c, int32_t n_keep, lk_error *err) {
     return LK_OK;
 }
 
+lk_status lk_context_copy(lk_context *dst, const lk_context *src, int32_t n, lk_error *err) {
+    if (dst->m != src->m)
+        return lk_error_set(err, LK_ERR_ARG, "lk_context_copy: the contexts belong to different models");
+    if (dst->cache.dtype != src->cache.dtype)
+        return lk_error_set(err, LK_ERR_ARG, "lk_context_copy: KV cache types differ (%s, %s)",
+                            lk_dtype_name(dst->cache.dtype), lk_dtype_name(src->cache.dtype));
+    if (n < 0 || n > src->cache.n_past || n > dst->cache.n_ctx)
+        return lk_error_set(err, LK_ERR_RANGE,
+                            "lk_context_copy: %d tokens asked, the source holds %d and the "
+                            "destination fits %d", n, src->cache.n_past, dst->cache.n_ctx);
+    if (dst == src) {
+        dst->cache.n_past = n;
+        return LK_OK;
+    }
+    /* Each layer's first n rows are contiguous in both caches. */
+    for (int32_t l = 0; l < dst->cache.n_layer && n > 0; l++) {
+        memcpy(lk_kv_k(&dst->cache, l, 0), lk_kv_k(&src->cache, l, 0), (size_t)n * dst->cache.row_bytes);
+        memcpy(lk_kv_v(&dst->cache, l, 0), lk_kv_v(&src->cache, l, 0), (size_t)n * dst->cache.row_bytes);
+    }
+    dst->cache.n_past = n;
+    return LK_OK;
+}
+
 lk_status lk_eval(lk_context *c, const int32_t *tokens, int32_t n, lk_logits_mode mode,
                   float *logits, lk_error *err) {
     const lk_hparams *hp = &c->m->w.hp;
