@@ -78,6 +78,25 @@ static void test_greedy_bias_penalties(void) {
     CHECK_EQ_INT(lk_sampler_sample(s, logits), 1);
     lk_sampler_free(s);
 
+    /* NaN logits are never picked, greedy or sampled. */
+    {
+        float nanl[4] = {NAN, 1.0f, NAN, 0.5f};
+        lk_sampler_params q = plain(0.0f);
+        lk_sampler *g = make(&q, 4);
+        CHECK_EQ_INT(lk_sampler_sample(g, nanl), 1);
+        lk_sampler_free(g);
+        q = plain(1.0f);
+        q.top_p = 0.99f;
+        g = make(&q, 4);
+        int bad = 0;
+        for (int i = 0; i < 200; i++) {
+            int t = lk_sampler_sample(g, nanl);
+            bad += t != 1 && t != 3;
+        }
+        CHECK_EQ_INT(bad, 0);
+        lk_sampler_free(g);
+    }
+
     /* Bad parameters are refused. */
     lk_logit_bias badb = {6, 1.0f};
     p.logit_bias = &badb;
