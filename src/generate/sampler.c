@@ -169,7 +169,8 @@ int32_t lk_sampler_sample(lk_sampler *s, const float *logits_in) {
     /* Work on the candidate copy, never on the caller's logits. A NaN (a
      * broken model) becomes -inf, so every comparison below stays a total
      * order. */
-    for (int32_t i = 0; i < n; i++) c[i] = (candidate){isnan(logits_in[i]) ? -INFINITY : logits_in[i], i};
+    for (int32_t i = 0; i < n; i++)
+        c[i] = (candidate){isnan(logits_in[i]) ? -INFINITY : logits_in[i], i};
     for (int32_t i = 0; i < p->n_logit_bias; i++)
         c[p->logit_bias[i].token].logit += p->logit_bias[i].bias;
     apply_penalties(s, c);
