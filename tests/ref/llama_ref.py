@@ -312,9 +312,12 @@ def forward(cfg, w, tokens):
 
 # ---------------------------------------------------------------- models
 
+# Special token ids are given explicitly: the HF defaults of some model
+# types (phi3's pad 32000, gpt2's 50256) lie outside these small vocabularies.
+TOKENS = dict(bos_token_id=1, eos_token_id=2, pad_token_id=0)
 BASE = dict(hidden_size=64, intermediate_size=100, num_hidden_layers=2, num_attention_heads=4,
             num_key_value_heads=2, vocab_size=131, rms_norm_eps=1e-5, rope_theta=10000.0,
-            max_position_embeddings=256, tie_word_embeddings=False, hidden_act="silu")
+            max_position_embeddings=256, tie_word_embeddings=False, hidden_act="silu", **TOKENS)
 
 MODELS = {
     # Llama 3.1-style rope scaling, with an original context small enough that
@@ -346,7 +349,7 @@ MODELS = {
     # learned positions, LayerNorm with biases, fused qkv with bias, gelu_new, tied.
     "gpt2": dict(model_type="gpt2", architectures=["GPT2LMHeadModel"], n_embd=64, n_layer=2,
                  n_head=4, n_inner=100, n_positions=128, vocab_size=131, layer_norm_epsilon=1e-5,
-                 activation_function="gelu_new", tie_word_embeddings=True),
+                 activation_function="gelu_new", tie_word_embeddings=True, **TOKENS),
 }
 
 
