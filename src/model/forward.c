@@ -227,7 +227,10 @@ void lk_forward_rows(const lk_forward_ctx *f, lk_run_state *s, const int32_t *to
         int32_t window = hp->sliding_window;
         if (gemma2 && il % 2 == 1) window = 0;
         attention_job aj = {f, s, il, window};
-        lk_parallel_for(f->tp, (int64_t)n * hp->n_head, 1, attend_items, &aj);
+        /* ~16k multiply-adds per chunk at least (an item reads its whole
+         * context); short contexts of small models stay on one thread. */
+        int64_t item_work = (int64_t)(pos[n - 1] + 1) * d * 2;
+        lk_parallel_for(f->tp, (int64_t)n * hp->n_head, 1 + 16384 / item_work, attend_items, &aj);
         lk_matmul(f->tp, K, &l->wo, s->att, n, s->xb, s->act);
         add_bias(K, s->xb, l->bo, n, D);
         for (int32_t t = 0; t < n; t++) {
@@ -243,12 +246,12 @@ void lk_forward_rows(const lk_forward_ctx *f, lk_run_state *s, const int32_t *to
             lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
             lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
             act_job aj = {f, s->hb, s->hb2};
-            lk_parallel_for(f->tp, (int64_t)n * F, 1024, act_range, &aj);
+            lk_parallel_for(f->tp, (int64_t)n * F, 4096, act_range, &aj);
         } else { /* plain: act(x Wup^T + b) */
             lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb, s->act);
             add_bias(K, s->hb, l->b_up, n, F);
             act_job aj = {f, s->hb, NULL};
-            lk_parallel_for(f->tp, (int64_t)n * F, 1024, act_range, &aj);
+            lk_parallel_for(f->tp, (int64_t)n * F, 4096, act_range, &aj);
         }
         lk_matmul(f->tp, K, &l->w_down, s->hb, n, s->xb, s->act);
         add_bias(K, s->xb, l->b_down, n, D);

@@ -53,7 +53,7 @@ static float vec_dot_f16(int64_t k, const void *w, const void *x) {
     }
     for (; i + 8 <= k; i += 8) s0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), s0);
     float sum = hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
-    for (; i < k; i++) sum += lk_f16_to_f32(a[i]) * b[i];
+    for (; i < k; i++) sum += _cvtsh_ss(a[i]) * b[i];
     return sum;
 }
 
@@ -139,7 +139,7 @@ static void f16_to_f32(int64_t k, const void *row, float *out) {
     const uint16_t *r = row;
     int64_t i = 0;
     for (; i + 8 <= k; i += 8) _mm256_storeu_ps(out + i, load_f16x8(r + i));
-    for (; i < k; i++) out[i] = lk_f16_to_f32(r[i]);
+    for (; i < k; i++) out[i] = _cvtsh_ss(r[i]);
 }
 
 static void f16_from_f32(int64_t k, const float *x, void *out) {
@@ -164,7 +164,7 @@ static void axpy_f16(int64_t n, float a, const uint16_t *x, float *y) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, load_f16x8(x + i), _mm256_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * lk_f16_to_f32(x[i]);
+    for (; i < n; i++) y[i] += a * _cvtsh_ss(x[i]);
 }
 
 static void rmsnorm(int64_t n, const float *x, const float *w, float eps, float *out) {

@@ -46,7 +46,16 @@ static float vec_dot_f16(int64_t k, const void *w, const void *x) {
     }
     for (; i + 16 <= k; i += 16) s0 = _mm512_fmadd_ps(load_f16x16(a + i), _mm512_loadu_ps(b + i), s0);
     float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
-    for (; i < k; i++) sum += lk_f16_to_f32(a[i]) * b[i];
+    if (i + 8 <= k) { /* half a vector: small rows (head_dim 8, tiny models) */
+        __m256 h = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))),
+                                 _mm256_loadu_ps(b + i));
+        __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+        q = _mm_add_ss(q, _mm_movehdup_ps(q));
+        sum += _mm_cvtss_f32(q);
+        i += 8;
+    }
+    for (; i < k; i++) sum += _cvtsh_ss(a[i]) * b[i];
     return sum;
 }
 
@@ -138,7 +147,7 @@ static void f16_to_f32(int64_t k, const void *row, float *out) {
     const uint16_t *r = row;
     int64_t i = 0;
     for (; i + 16 <= k; i += 16) _mm512_storeu_ps(out + i, load_f16x16(r + i));
-    for (; i < k; i++) out[i] = lk_f16_to_f32(r[i]);
+    for (; i < k; i++) out[i] = _cvtsh_ss(r[i]);
 }
 
 static void f16_from_f32(int64_t k, const float *x, void *out) {
@@ -163,7 +172,7 @@ static void axpy_f16(int64_t n, float a, const uint16_t *x, float *y) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, load_f16x16(x + i), _mm512_loadu_ps(y + i)));
-    for (; i < n; i++) y[i] += a * lk_f16_to_f32(x[i]);
+    for (; i < n; i++) y[i] += a * _cvtsh_ss(x[i]);
 }
 
 static void rmsnorm(int64_t n, const float *x, const float *w, float eps, float *out) {

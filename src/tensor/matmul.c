@@ -26,6 +26,9 @@ lk_status lk_matrix_check(const lk_kernels *kern, const lk_matrix *w, const char
     return LK_OK;
 }
 
+/* Multiply-adds below which a chunk of rows is not given its own thread. */
+#define MIN_CHUNK_MACS 65536
+
 /* Tokens per pass of the batched path (dot_f32_x4). */
 #define TILE_TOKENS 4
 
@@ -147,6 +150,11 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
         j.xa_stride = (size_t)rb;
     }
     /* Each thread takes a contiguous range of W's rows: its slice of the
-     * weights streams through one core's caches once. */
-    lk_parallel_for(tp, w->rows, ROW_BLOCK, matmul_rows, &j);
+     * weights streams through one core's caches once. A chunk must hold
+     * enough work (~64k multiply-adds) to be worth waking a thread for, so
+     * tiny models stay on one thread. */
+    int64_t macs_per_row = w->cols * (m > 0 ? m : 1);
+    int64_t grain = (MIN_CHUNK_MACS + macs_per_row - 1) / macs_per_row;
+    if (grain < ROW_BLOCK) grain = ROW_BLOCK;
+    lk_parallel_for(tp, w->rows, grain, matmul_rows, &j);
 }
