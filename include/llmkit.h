@@ -190,9 +190,9 @@ const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const c
  * An lk_model holds weights (pointing into the mmap'd file, no copies when
  * the dtype allows) and is read-only once loaded; an lk_context is one
  * sequence: its KV cache and scratch. Several contexts may share one model
- * (a server keeps one per conversation). Calls on one context, and lk_eval
- * on contexts of the same model, must not run at the same time (they share
- * the model's thread pool).
+ * (a server keeps one per conversation). Calls on one context, and
+ * evaluations (lk_eval, lk_eval_multi) on contexts of the same model, must
+ * not run at the same time: they share the model's thread pool.
  *
  *     lk_model *m;   lk_context *c;   lk_error err;
  *     lk_model_load("model.gguf", NULL, &m, &err);
@@ -219,7 +219,8 @@ lk_status lk_model_load(const char *path, const lk_model_params *p, lk_model **o
 lk_status lk_model_load_file(const lk_model_file *mf, const lk_model_params *p, lk_model **out,
                              lk_error *err);
 /* Builds a model from hyper-parameters and a tensor table (internal names,
- * row-major shapes). The table is copied; the tensor data must outlive the model. */
+ * row-major shapes). The table need not outlive the call; the tensor data
+ * must outlive the model. */
 lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tensors, size_t n,
                                 const lk_model_params *p, lk_model **out, lk_error *err);
 void lk_model_free(lk_model *m);
@@ -249,8 +250,9 @@ void lk_context_free(lk_context *c);
 int32_t lk_context_n_ctx(const lk_context *c);
 /* Tokens in the KV cache so far. */
 int32_t lk_context_n_past(const lk_context *c);
-/* Forgets all tokens, or all after the first n_keep. */
+/* Forgets all tokens. */
 void lk_context_reset(lk_context *c);
+/* Forgets all tokens after the first n_keep (0 <= n_keep <= n_past). */
 lk_status lk_context_truncate(lk_context *c, int32_t n_keep, lk_error *err);
 /* Makes dst hold the first n tokens of src (same model, same KV type), e.g.
  * a shared system prompt evaluated once and copied into each conversation. */
