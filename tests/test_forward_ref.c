@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/mmap.h"
@@ -473,11 +474,27 @@ static void test_errors(void) {
     free_golden(&g);
 }
 
+/* Runs this test again on the portable scalar kernels, so they too are held
+ * to the reference (the first run used the best SIMD kernels). */
+static void rerun_scalar(void) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setenv("LLMKIT_CPU_MAX", "scalar", 1);
+        execl("/proc/self/exe", "test_forward_ref", (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "run with LLMKIT_CPU_MAX=scalar failed");
+}
+
 int main(void) {
     const char *names[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "gpt2"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_model(names[i]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_gguf_round_trip(names[i]);
     test_errors();
     rmdir(lk_test_tmpdir());
+    if (!getenv("LLMKIT_CPU_MAX")) rerun_scalar();
     return lk_test_finish("test_forward_ref");
 }
