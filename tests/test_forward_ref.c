@@ -19,6 +19,7 @@
 
 #include "base/mmap.h"
 #include "format/gguf.h"
+#include "format/safetensors.h"
 #include "tensor/dtype.h"
 #include "test.h"
 
@@ -446,6 +447,60 @@ static void test_gguf_round_trip(const char *name) {
     free_golden(&g);
 }
 
+/* The same weights written to a safetensors file (F32 and BF16, internal
+ * names) and read back through the safetensors reader give the same logits;
+ * its table is already row-major, so it feeds the model as it is. (HF
+ * directories, with HF names and config.json, go through the model-file
+ * layer and are tested there.) */
+static void test_safetensors_round_trip(const char *name) {
+    golden g;
+    if (!load_golden(name, &g)) {
+        free_golden(&g);
+        return;
+    }
+    static mem_model m;
+    build(&m, cJSON_GetObjectItemCaseSensitive(g.doc, "config"), (int)num(g.doc, "seed", 0));
+    lk_dtype types[2] = {LK_DTYPE_F32, LK_DTYPE_BF16};
+    for (int ti = 0; ti < 2; ti++) {
+        convert(&m, types[ti]);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s-%s.safetensors", lk_test_tmpdir(), name,
+                 lk_dtype_name(types[ti]));
+        lk_error err;
+        lk_safetensors_writer *sw = lk_safetensors_writer_new();
+        for (size_t i = 0; i < m.n; i++) {
+            const lk_tensor_info *t = &m.t[i];
+            CHECK_OK(lk_safetensors_writer_add_tensor(sw, t->name, t->dtype, t->n_dims, t->shape,
+                                                      t->data, t->nbytes, &err),
+                     &err);
+        }
+        CHECK_OK(lk_safetensors_writer_write(sw, path, &err), &err);
+        lk_safetensors_writer_free(sw);
+        lk_safetensors *st = NULL;
+        CHECK_OK(lk_safetensors_open(path, &st, &err), &err);
+        if (!st) continue;
+        static lk_tensor_info table[MAX_T];
+        size_t n = lk_safetensors_tensor_count(st);
+        CHECK_EQ_INT(n, m.n);
+        for (size_t i = 0; i < n && i < MAX_T; i++) table[i] = lk_safetensors_tensor_at(st, i)->info;
+        lk_model *model = NULL;
+        CHECK_OK(lk_model_from_tensors(&m.hp, table, n, NULL, &model, &err), &err);
+        if (model) {
+            char what[96];
+            snprintf(what, sizeof what, "%s via safetensors (weights %s)", name,
+                     lk_dtype_name(types[ti]));
+            double rel = compare_prompt(model, LK_DTYPE_F32, &g, types[ti] == LK_DTYPE_F32, what);
+            double tol = types[ti] == LK_DTYPE_F32 ? 1e-4 : 2e-2;
+            CHECK_MSG(rel <= tol, "%s: max|diff| %.3g x range > %.0e", what, rel, tol);
+            lk_model_free(model);
+        }
+        lk_safetensors_close(st);
+        remove(path);
+    }
+    free_model(&m);
+    free_golden(&g);
+}
+
 /* Unsupported things fail with messages that name them. */
 static void test_errors(void) {
     golden g;
@@ -493,6 +548,8 @@ int main(void) {
     const char *names[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "gpt2"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_model(names[i]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_gguf_round_trip(names[i]);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        test_safetensors_round_trip(names[i]);
     test_errors();
     rmdir(lk_test_tmpdir());
     if (!getenv("LLMKIT_CPU_MAX")) rerun_scalar();
