@@ -21,6 +21,7 @@
 #include "format/gguf.h"
 #include "format/safetensors.h"
 #include "tensor/dtype.h"
+#include "tensor/rope.h"
 #include "test.h"
 
 #define N_PROMPT 64
@@ -501,6 +502,54 @@ static void test_safetensors_round_trip(const char *name) {
     free_golden(&g);
 }
 
+/* llama.cpp stores Llama 3.1 rope scaling not as metadata but as a
+ * rope_freqs.weight tensor of per-pair divisors (plain / scaled frequency).
+ * The llama golden (llama3 scaling) given that way instead of by its rule
+ * must give the same logits. */
+static void test_rope_freqs(void) {
+    golden g;
+    if (!load_golden("llama", &g)) {
+        free_golden(&g);
+        return;
+    }
+    static mem_model m;
+    build(&m, cJSON_GetObjectItemCaseSensitive(g.doc, "config"), (int)num(g.doc, "seed", 0));
+    CHECK(m.hp.rope_scaling == LK_ROPE_SCALING_LLAMA3);
+    lk_rope scaled, plain;
+    lk_error err;
+    lk_hparams hp = m.hp;
+    CHECK_OK(lk_rope_init(&scaled, &hp, hp.head_dim, &err), &err);
+    hp.rope_scaling = LK_ROPE_SCALING_NONE;
+    CHECK_OK(lk_rope_init(&plain, &hp, hp.head_dim, &err), &err);
+    static float freqs[LK_ROPE_MAX_PAIRS];
+    int32_t half = plain.n_rot / 2;
+    for (int32_t i = 0; i < half; i++) freqs[i] = plain.inv_freq[i] / scaled.inv_freq[i];
+    lk_tensor_info *t = &m.t[m.n];
+    memset(t, 0, sizeof *t);
+    t->name = "rope_freqs.weight";
+    t->dtype = LK_DTYPE_F32;
+    t->n_dims = 1;
+    t->shape[0] = half;
+    t->data = freqs;
+    t->nbytes = (uint64_t)half * 4;
+    lk_model *model = NULL;
+    /* With the rule left on as well, the tensor replaces it (no double scaling). */
+    for (int pass = 0; pass < 2; pass++) {
+        lk_hparams use = pass ? m.hp : hp;
+        CHECK_OK(lk_model_from_tensors(&use, m.t, m.n + 1, NULL, &model, &err), &err);
+        if (!model) continue;
+        double rel = compare_prompt(model, LK_DTYPE_F32, &g, true, "llama via rope_freqs");
+        CHECK_MSG(rel <= 1e-4, "llama via rope_freqs.weight: max|diff| %.3g x range", rel);
+        lk_model_free(model);
+    }
+    /* A non-positive divisor is refused. */
+    freqs[1] = 0.0f;
+    CHECK(lk_model_from_tensors(&hp, m.t, m.n + 1, NULL, &model, &err) == LK_ERR_FORMAT);
+    CHECK(strstr(err.msg, "rope_freqs.weight") != NULL);
+    free_model(&m);
+    free_golden(&g);
+}
+
 /* Unsupported things fail with messages that name them. */
 static void test_errors(void) {
     golden g;
@@ -550,6 +599,7 @@ int main(void) {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_gguf_round_trip(names[i]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         test_safetensors_round_trip(names[i]);
+    test_rope_freqs();
     test_errors();
     rmdir(lk_test_tmpdir());
     if (!getenv("LLMKIT_CPU_MAX")) rerun_scalar();

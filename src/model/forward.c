@@ -245,6 +245,8 @@ void lk_forward_rows(const lk_forward_ctx *f, lk_run_state *s, const int32_t *to
         if (l->w_gate.data) { /* gated: act(x Wgate^T) * (x Wup^T) */
             lk_matmul(f->tp, K, &l->w_gate, s->xb, n, s->hb, s->act);
             lk_matmul(f->tp, K, &l->w_up, s->xb, n, s->hb2, s->act);
+            add_bias(K, s->hb, l->b_gate, n, F);
+            add_bias(K, s->hb2, l->b_up, n, F);
             act_job aj = {f, s->hb, s->hb2};
             lk_parallel_for(f->tp, (int64_t)n * F, 4096, act_range, &aj);
         } else { /* plain: act(x Wup^T + b) */

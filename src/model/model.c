@@ -24,7 +24,15 @@ lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tens
     if (!m) return lk_error_set(err, LK_ERR_NOMEM, "model: out of memory");
     m->kern = lk_kernels_best();
     lk_status st = lk_weights_build(&m->w, hp, tensors, n, m->kern, err);
-    if (st == LK_OK) st = lk_rope_init(&m->rope, hp, hp->head_dim, err);
+    if (st == LK_OK) {
+        /* A rope_freqs tensor (llama.cpp's form of Llama 3.1 scaling) divides
+         * the plain frequencies; it replaces, never adds to, a scaling rule. */
+        lk_hparams rope_hp = *hp;
+        if (m->w.rope_freqs) rope_hp.rope_scaling = LK_ROPE_SCALING_NONE;
+        st = lk_rope_init(&m->rope, &rope_hp, hp->head_dim, err);
+        for (int32_t i = 0; st == LK_OK && m->w.rope_freqs && i < m->rope.n_rot / 2; i++)
+            m->rope.inv_freq[i] /= m->w.rope_freqs[i];
+    }
     if (st != LK_OK) {
         lk_model_free(m);
         return st;

@@ -3,6 +3,7 @@
  * byte size are checked before the forward pass may touch it. */
 #include "model/weights.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,10 @@ static lk_status build_layer(builder *b, const lk_hparams *hp, int32_t il, lk_la
     } else {
         TRY(get_matrix(b, NAME("ffn_gate.weight"), F, D, false, &l->w_gate, err));
         TRY(get_matrix(b, NAME("ffn_up.weight"), F, D, false, &l->w_up, err));
+        /* llama's mlp_bias: used when present */
+        TRY(get_vector(b, NAME("ffn_gate.bias"), F, true, false, &l->b_gate, err));
+        TRY(get_vector(b, NAME("ffn_up.bias"), F, true, false, &l->b_up, err));
+        TRY(get_vector(b, NAME("ffn_down.bias"), D, true, false, &l->b_down, err));
     }
     TRY(get_matrix(b, NAME("ffn_down.weight"), D, F, false, &l->w_down, err));
     TRY(get_vector(b, NAME("post_ffw_norm.weight"), D, !gemma2, true, &l->post_ffn_norm, err));
@@ -220,8 +225,8 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
                   kv_dim = (int64_t)hp->n_head_kv * hp->head_dim;
     /* Upper bound on the F32 vectors of one layer (every optional one present). */
     size_t per_layer = (size_t)(9 * D + 2 * q_dim + 4 * kv_dim + 2 * (int64_t)hp->head_dim +
-                                (int64_t)hp->n_ff);
-    size_t total = per_layer * (size_t)hp->n_layer + 2 * (size_t)D;
+                                2 * (int64_t)hp->n_ff);
+    size_t total = per_layer * (size_t)hp->n_layer + 2 * (size_t)D + (size_t)hp->head_dim;
     w->f32_store = malloc(total * sizeof(float));
     w->layers = calloc((size_t)hp->n_layer, sizeof *w->layers);
     if (!w->f32_store || !w->layers) {
@@ -234,6 +239,15 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
     if (st == LK_OK)
         st = get_vector(&b, "output_norm.bias", D, hp->norm != LK_NORM_LAYER, false, &w->out_norm_b,
                         err);
+    if (st == LK_OK && hp->rope_layout != LK_ROPE_NONE) {
+        int32_t n_rot = hp->n_rot > 0 ? hp->n_rot : hp->head_dim;
+        st = get_vector(&b, "rope_freqs.weight", n_rot / 2, true, false, &w->rope_freqs, err);
+        for (int32_t i = 0; st == LK_OK && w->rope_freqs && i < n_rot / 2; i++)
+            if (!(w->rope_freqs[i] > 0.0f) || isinf(w->rope_freqs[i]))
+                st = lk_error_set(err, LK_ERR_FORMAT,
+                                  "rope_freqs.weight[%d] = %g: frequency divisors must be "
+                                  "positive and finite", i, (double)w->rope_freqs[i]);
+    }
     if (st == LK_OK && hp->rope_layout == LK_ROPE_NONE) {
         const lk_tensor_info *pe = find(&b, "position_embd.weight");
         int64_t n_pos = pe && pe->n_dims == 2 ? pe->shape[0] : hp->n_ctx_train;

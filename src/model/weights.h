@@ -34,7 +34,8 @@ typedef struct {
                                    data NULL for an ungated MLP (gpt2) */
     lk_matrix w_up;             /* [F][D] */
     lk_matrix w_down;           /* [D][F] */
-    const float *b_up, *b_down; /* [F], [D] gpt2, else NULL */
+    const float *b_gate;        /* [F] llama mlp_bias, else NULL */
+    const float *b_up, *b_down; /* [F], [D] gpt2 and llama mlp_bias, else NULL */
     const float *post_ffn_norm; /* [D] gemma2, else NULL */
 } lk_layer_weights;
 
@@ -42,6 +43,8 @@ typedef struct {
     lk_hparams hp;
     lk_matrix tok_embd;         /* [V][D] */
     lk_matrix pos_embd;         /* [n_ctx_train][D] learned positions (gpt2); data NULL otherwise */
+    const float *rope_freqs;    /* [n_rot/2] llama.cpp's per-pair frequency divisors (how a GGUF
+                                   carries Llama 3.1 rope scaling), else NULL */
     const float *out_norm;      /* [D] */
     const float *out_norm_b;    /* [D] LayerNorm bias (gpt2), else NULL */
     lk_matrix output;           /* [V][D]; the same as tok_embd when tied */
