@@ -155,8 +155,9 @@ static void build(mem_model *m, const cJSON *cfg, int seed) {
         hp->norm_eps = (float)num(cfg, "rms_norm_eps", 1e-6);
         hp->act = gemma ? LK_ACT_GELU_TANH : LK_ACT_SILU;
         hp->rope_layout = LK_ROPE_HALF;
-        hp->attn_qkv_bias = strcmp(hp->arch, "qwen2") == 0;
+        hp->attn_qkv_bias = strcmp(hp->arch, "qwen2") == 0 || flag(cfg, "attention_bias");
     }
+    bool o_bias = flag(cfg, "attention_bias"), mlp_bias = flag(cfg, "mlp_bias");
     hp->n_vocab = (int32_t)num(cfg, "vocab_size", 0);
     hp->n_rot = (int32_t)(hp->head_dim * num(cfg, "partial_rotary_factor", 1.0));
     hp->rope_theta = (float)num(cfg, "rope_theta", 10000);
@@ -215,6 +216,12 @@ static void build(mem_model *m, const cJSON *cfg, int seed) {
             VEC("attn_q.bias", qd, false);
             VEC("attn_k.bias", kvd, false);
             VEC("attn_v.bias", kvd, false);
+        }
+        if (o_bias) VEC("attn_output.bias", D, false);
+        if (mlp_bias) {
+            VEC("ffn_gate.bias", F, false);
+            VEC("ffn_up.bias", F, false);
+            VEC("ffn_down.bias", D, false);
         }
         if (hp->qk_norm) {
             VEC("attn_q_norm.weight", d, true);
@@ -594,7 +601,8 @@ static void rerun_scalar(void) {
 }
 
 int main(void) {
-    const char *names[] = {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "gpt2"};
+    const char *names[] = {"llama", "mistral", "qwen2", "qwen3",     "gemma",
+                           "gemma2", "phi3",   "gpt2",  "llama_bias"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_model(names[i]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) test_gguf_round_trip(names[i]);
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -129,10 +129,16 @@ def make_weights(cfg, seed):
         if gpt2:
             vec(p + "attn_qkv.bias", (H + 2 * Hkv) * d, False)
             vec(p + "attn_output.bias", D, False)
-        if mt == "qwen2":
+        if mt == "qwen2" or cfg.get("attention_bias"):
             vec(p + "attn_q.bias", H * d, False)
             vec(p + "attn_k.bias", Hkv * d, False)
             vec(p + "attn_v.bias", Hkv * d, False)
+        if cfg.get("attention_bias"):  # llama: o_proj has a bias too
+            vec(p + "attn_output.bias", D, False)
+        if cfg.get("mlp_bias"):
+            vec(p + "ffn_gate.bias", F, False)
+            vec(p + "ffn_up.bias", F, False)
+            vec(p + "ffn_down.bias", D, False)
         if mt == "qwen3":
             vec(p + "attn_q_norm.weight", d, True)
             vec(p + "attn_k_norm.weight", d, True)
@@ -254,7 +260,7 @@ def forward(cfg, w, tokens):
             q = x @ w[p + "attn_q.weight"].T
             k = x @ w[p + "attn_k.weight"].T
             v = x @ w[p + "attn_v.weight"].T
-        if mt == "qwen2":
+        if mt == "qwen2" or cfg.get("attention_bias"):
             q = q + w[p + "attn_q.bias"]
             k = k + w[p + "attn_k.bias"]
             v = v + w[p + "attn_v.bias"]
@@ -282,7 +288,7 @@ def forward(cfg, w, tokens):
         att = torch.softmax(att, dim=-1)
         o = (att @ v).transpose(0, 1).reshape(T, H * d)
         o = o @ w[p + "attn_output.weight"].T
-        if mt == "gpt2":
+        if mt == "gpt2" or cfg.get("attention_bias"):
             o = o + w[p + "attn_output.bias"]
         if mt == "gemma2":
             o = rms_norm(o, w[p + "post_attention_norm.weight"], eps, True)
@@ -297,7 +303,11 @@ def forward(cfg, w, tokens):
                 gate, u = (x @ w[p + "ffn_up.weight"].T).chunk(2, dim=-1)
             else:
                 gate, u = x @ w[p + "ffn_gate.weight"].T, x @ w[p + "ffn_up.weight"].T
+                if cfg.get("mlp_bias"):
+                    gate, u = gate + w[p + "ffn_gate.bias"], u + w[p + "ffn_up.bias"]
             m = (act_fn(cfg, gate) * u) @ w[p + "ffn_down.weight"].T
+            if cfg.get("mlp_bias"):
+                m = m + w[p + "ffn_down.bias"]
         if mt == "gemma2":
             m = rms_norm(m, w[p + "post_ffw_norm.weight"], eps, True)
         h = res + m
@@ -350,6 +360,9 @@ MODELS = {
     "gpt2": dict(model_type="gpt2", architectures=["GPT2LMHeadModel"], n_embd=64, n_layer=2,
                  n_head=4, n_inner=100, n_positions=128, vocab_size=131, layer_norm_epsilon=1e-5,
                  activation_function="gelu_new", tie_word_embeddings=True, **TOKENS),
+    # llama with attention_bias (q, k, v, o) and mlp_bias (gate, up, down).
+    "llama_bias": dict(BASE, model_type="llama", architectures=["LlamaForCausalLM"],
+                       attention_bias=True, mlp_bias=True),
 }
 
 
@@ -359,7 +372,7 @@ def main():
     names = sys.argv[1:] or list(MODELS)
     for i, name in enumerate(names):
         cfg = MODELS[name]
-        seed = 1000 + list(MODELS).index(name)
+        seed = 1000 + list(MODELS).index(name)  # append new models: keeps the others' seeds
         w = make_weights(cfg, seed)
         prompt = prompt_tokens(seed, cfg["vocab_size"])
         with torch.no_grad():
