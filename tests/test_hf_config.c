@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "format/gguf.h"
+#include "format/gguf_hparams.h"
 #include "format/hf_config.h"
 #include "format/tensor_names.h"
 #include "test.h"
@@ -1007,6 +1009,330 @@ static void test_names(void) {
     check_unknown("llama", longname);
 }
 
+/* ---------------------------------------------------------------- GGUF metadata */
+
+static void test_gguf_fixtures(void) {
+    const char *path = lk_test_fixture("gguf/stories260K.gguf");
+    if (!path) {
+        fprintf(stderr, "SKIP part: fixtures/gguf/stories260K.gguf not found\n");
+        return;
+    }
+    lk_gguf *g;
+    lk_error err;
+    lk_hparams hp;
+    CHECK_OK(lk_gguf_open(path, &g, &err), &err);
+    if (!g) return;
+    CHECK_OK(lk_gguf_hparams(g, path, &hp, &err), &err);
+    lk_gguf_close(g);
+    CHECK_EQ_STR(hp.arch, "llama");
+    CHECK_EQ_INT(hp.n_vocab, 512);
+    CHECK_EQ_INT(hp.n_embd, 64);
+    CHECK_EQ_INT(hp.n_layer, 5);
+    CHECK_EQ_INT(hp.n_head, 8);
+    CHECK_EQ_INT(hp.n_head_kv, 4);
+    CHECK_EQ_INT(hp.head_dim, 8);
+    CHECK_EQ_INT(hp.n_ff, 172);
+    CHECK_EQ_INT(hp.n_ctx_train, 2048);
+    CHECK(hp.norm == LK_NORM_RMS);
+    CHECK_NEAR(hp.norm_eps, 1e-5, 1e-12);
+    CHECK(hp.act == LK_ACT_SILU);
+    CHECK(hp.rope_layout == LK_ROPE_INTERLEAVED); /* llama.cpp LLAMA_ROPE_TYPE_NORM */
+    CHECK_NEAR(hp.rope_theta, 10000.0, 0);
+    CHECK_EQ_INT(hp.n_rot, 8);
+    CHECK(hp.rope_scaling == LK_ROPE_SCALING_NONE);
+    CHECK(!hp.tied_embeddings); /* the file has output.weight */
+    CHECK(!hp.attn_qkv_bias);
+    CHECK(!hp.qk_norm);
+    CHECK(!hp.embd_scale);
+    CHECK(!hp.norm_plus_one);
+    CHECK_EQ_INT(hp.bos_id, 1);
+    CHECK_EOS(hp, 2);
+    CHECK_EQ_INT(hp.pad_id, -1); /* stored as 0xFFFFFFFF: none */
+
+    path = lk_test_fixture("gguf/llama-2-tiny-random.gguf");
+    if (!path) return;
+    CHECK_OK(lk_gguf_open(path, &g, &err), &err);
+    if (!g) return;
+    CHECK_OK(lk_gguf_hparams(g, path, &hp, &err), &err);
+    lk_gguf_close(g);
+    CHECK_EQ_STR(hp.arch, "llama");
+    CHECK_EQ_INT(hp.n_vocab, 32000);
+    CHECK_EQ_INT(hp.n_embd, 8);
+    CHECK_EQ_INT(hp.n_layer, 1);
+    CHECK_EQ_INT(hp.n_head, 2);
+    CHECK_EQ_INT(hp.n_head_kv, 2);
+    CHECK_EQ_INT(hp.head_dim, 4);
+    CHECK_EQ_INT(hp.n_ff, 32);
+    CHECK_EQ_INT(hp.n_ctx_train, 4096);
+    CHECK_EQ_INT(hp.n_rot, 4);
+    CHECK(!hp.tied_embeddings);
+    CHECK_EQ_INT(hp.bos_id, 1);
+    CHECK_EOS(hp, 2);
+}
+
+/* A synthetic GGUF: metadata entries, a token list of n_vocab tokens (when
+ * n_vocab > 0), token_embd.weight with emb_rows rows (when > 0) and
+ * optionally output.weight and blk.0.attn_q.bias. */
+typedef struct {
+    const char *key;
+    char type; /* 'u' u32, 'i' i32, 'f' f32, 's' string, 'a' u32 array of len 2 (num, num2) */
+    double num, num2;
+    const char *str;
+} kv;
+
+static lk_status gguf_from(const kv *kvs, size_t n, int n_vocab, int emb_rows, bool output,
+                           bool q_bias, lk_hparams *hp, lk_error *err) {
+    static float zeros[8 * 64];
+    lk_gguf_writer *w = lk_gguf_writer_new(3, 0);
+    for (size_t i = 0; i < n; i++) {
+        const kv *e = &kvs[i];
+        if (e->type == 'u') lk_gguf_writer_set_u32(w, e->key, (uint32_t)e->num);
+        if (e->type == 'i') lk_gguf_writer_set_i32(w, e->key, (int32_t)e->num);
+        if (e->type == 'f') lk_gguf_writer_set_f32(w, e->key, (float)e->num);
+        if (e->type == 's') lk_gguf_writer_set_str(w, e->key, e->str);
+        if (e->type == 'a') {
+            uint32_t v[2] = {(uint32_t)e->num, (uint32_t)e->num2};
+            lk_gguf_writer_set_num_array(w, e->key, LK_GGUF_UINT32, v, 2);
+        }
+    }
+    char names[64][8];
+    const char *ptrs[64];
+    for (int i = 0; i < n_vocab && i < 64; i++) {
+        snprintf(names[i], sizeof names[i], "t%d", i);
+        ptrs[i] = names[i];
+    }
+    if (n_vocab > 0) lk_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", ptrs, n_vocab);
+    int64_t ne[2] = {8, emb_rows};
+    if (emb_rows > 0)
+        lk_gguf_writer_add_tensor(w, "token_embd.weight", LK_DTYPE_F32, 2, ne,
+                                  zeros, (uint64_t)(8 * emb_rows * 4), err);
+    if (output)
+        lk_gguf_writer_add_tensor(w, "output.weight", LK_DTYPE_F32, 2, ne, zeros,
+                                  (uint64_t)(8 * emb_rows * 4), err);
+    int64_t bias_ne[1] = {8};
+    if (q_bias) lk_gguf_writer_add_tensor(w, "blk.0.attn_q.bias", LK_DTYPE_F32, 1, bias_ne,
+                                          zeros, 32, err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/synthetic.gguf", lk_test_tmpdir());
+    lk_status st = lk_gguf_writer_write(w, path, err);
+    lk_gguf_writer_free(w);
+    if (st) return st;
+    lk_gguf *g;
+    if ((st = lk_gguf_open(path, &g, err))) return st;
+    lk_error_clear(err);
+    st = lk_gguf_hparams(g, "synthetic.gguf", hp, err);
+    lk_gguf_close(g);
+    remove(path);
+    return st;
+}
+
+#define GGUF(kvs, n_vocab, emb_rows, output, q_bias, hp, err)                                \
+    gguf_from(kvs, sizeof kvs / sizeof kvs[0], n_vocab, emb_rows, output, q_bias, hp, err)
+
+static void test_gguf_synthetic(void) {
+    lk_hparams hp;
+    lk_error err;
+
+    const kv gemma2[] = {
+        {"general.architecture", 's', 0, 0, "gemma2"},
+        {"gemma2.context_length", 'u', 8192, 0, NULL},
+        {"gemma2.embedding_length", 'u', 16, 0, NULL},
+        {"gemma2.block_count", 'u', 2, 0, NULL},
+        {"gemma2.feed_forward_length", 'u', 32, 0, NULL},
+        {"gemma2.attention.head_count", 'u', 2, 0, NULL},
+        {"gemma2.attention.head_count_kv", 'u', 1, 0, NULL},
+        {"gemma2.attention.key_length", 'u', 12, 0, NULL},
+        {"gemma2.attention.value_length", 'u', 12, 0, NULL},
+        {"gemma2.attention.layer_norm_rms_epsilon", 'f', 1e-6, 0, NULL},
+        {"gemma2.attn_logit_softcapping", 'f', 50.0, 0, NULL},
+        {"gemma2.final_logit_softcapping", 'f', 30.0, 0, NULL},
+        {"gemma2.attention.sliding_window", 'u', 4096, 0, NULL},
+        {"tokenizer.ggml.bos_token_id", 'u', 2, 0, NULL},
+        {"tokenizer.ggml.eos_token_id", 'u', 1, 0, NULL},
+        {"tokenizer.ggml.eot_token_id", 'u', 7, 0, NULL},
+        {"tokenizer.ggml.padding_token_id", 'u', 0, 0, NULL},
+    };
+    CHECK_OK(GGUF(gemma2, 16, 16, false, false, &hp, &err), &err);
+    CHECK_EQ_STR(hp.arch, "gemma2");
+    CHECK_EQ_INT(hp.n_vocab, 16);
+    CHECK_EQ_INT(hp.head_dim, 12);
+    CHECK_EQ_INT(hp.n_rot, 12);
+    CHECK_EQ_INT(hp.n_head_kv, 1);
+    CHECK(hp.rope_layout == LK_ROPE_HALF);
+    CHECK(hp.act == LK_ACT_GELU_TANH);
+    CHECK(hp.embd_scale);
+    CHECK(!hp.norm_plus_one); /* llama.cpp's converter stored 1 + w */
+    CHECK(hp.tied_embeddings);
+    CHECK_NEAR(hp.attn_softcap, 50, 0);
+    CHECK_NEAR(hp.final_softcap, 30, 0);
+    CHECK_EQ_INT(hp.sliding_window, 4096);
+    CHECK_NEAR(hp.query_pre_attn_scalar, 12, 0);
+    CHECK_EQ_INT(hp.bos_id, 2);
+    CHECK_EOS(hp, 1, 7);
+    CHECK_EQ_INT(hp.pad_id, 0);
+    /* Gemma 2 27B (46 layers): queries scaled by n_embd / n_head. */
+    kv gemma2_27b[sizeof gemma2 / sizeof gemma2[0]];
+    memcpy(gemma2_27b, gemma2, sizeof gemma2);
+    gemma2_27b[3].num = 46;
+    CHECK_OK(GGUF(gemma2_27b, 16, 16, false, false, &hp, &err), &err);
+    CHECK_NEAR(hp.query_pre_attn_scalar, 8, 0);
+
+    const kv qwen2[] = {
+        {"general.architecture", 's', 0, 0, "qwen2"},
+        {"qwen2.context_length", 'u', 32768, 0, NULL},
+        {"qwen2.embedding_length", 'u', 16, 0, NULL},
+        {"qwen2.block_count", 'u', 2, 0, NULL},
+        {"qwen2.feed_forward_length", 'a', 48, 48, NULL},
+        {"qwen2.attention.head_count", 'u', 4, 0, NULL},
+        {"qwen2.attention.head_count_kv", 'a', 2, 2, NULL},
+        {"qwen2.attention.layer_norm_rms_epsilon", 'f', 1e-6, 0, NULL},
+        {"qwen2.rope.freq_base", 'f', 1000000.0, 0, NULL},
+        {"tokenizer.ggml.bos_token_id", 'u', 10, 0, NULL},
+        {"tokenizer.ggml.eos_token_id", 'u', 11, 0, NULL},
+        {"tokenizer.ggml.eot_token_id", 'u', 11, 0, NULL},    /* same id: once */
+        {"tokenizer.ggml.padding_token_id", 'u', 99, 0, NULL}, /* not a token: none */
+    };
+    CHECK_OK(GGUF(qwen2, 12, 12, true, true, &hp, &err), &err);
+    CHECK_EQ_STR(hp.arch, "qwen2");
+    CHECK_EQ_INT(hp.n_ff, 48);
+    CHECK_EQ_INT(hp.n_head_kv, 2);
+    CHECK_EQ_INT(hp.head_dim, 4);
+    CHECK_EQ_INT(hp.n_rot, 4);
+    CHECK_NEAR(hp.rope_theta, 1e6, 0);
+    CHECK(hp.rope_layout == LK_ROPE_HALF);
+    CHECK(hp.attn_qkv_bias);
+    CHECK(!hp.tied_embeddings);
+    CHECK_EQ_INT(hp.bos_id, 10);
+    CHECK_EOS(hp, 11);
+    CHECK_EQ_INT(hp.pad_id, -1);
+    kv qwen2_uneven[sizeof qwen2 / sizeof qwen2[0]];
+    memcpy(qwen2_uneven, qwen2, sizeof qwen2);
+    qwen2_uneven[6].num2 = 4;
+    CHECK(GGUF(qwen2_uneven, 12, 12, true, true, &hp, &err) == LK_ERR_UNSUPPORTED);
+    CHECK(contains(err.msg, "qwen2.attention.head_count_kv"));
+
+    const kv phi3[] = {
+        {"general.architecture", 's', 0, 0, "phi3"},
+        {"phi3.context_length", 'u', 4096, 0, NULL},
+        {"phi3.embedding_length", 'u', 32, 0, NULL},
+        {"phi3.block_count", 'u', 2, 0, NULL},
+        {"phi3.feed_forward_length", 'u', 64, 0, NULL},
+        {"phi3.attention.head_count", 'u', 4, 0, NULL},
+        {"phi3.attention.layer_norm_rms_epsilon", 'f', 1e-5, 0, NULL},
+        {"phi3.rope.dimension_count", 'u', 6, 0, NULL},
+        {"phi3.rope.scaling.type", 's', 0, 0, "linear"},
+        {"phi3.rope.scaling.factor", 'f', 4.0, 0, NULL},
+    };
+    CHECK_OK(GGUF(phi3, 0, 20, true, false, &hp, &err), &err);
+    CHECK_EQ_STR(hp.arch, "phi3");
+    CHECK_EQ_INT(hp.n_vocab, 20); /* from token_embd: no token list */
+    CHECK_EQ_INT(hp.n_head_kv, 4);
+    CHECK_EQ_INT(hp.head_dim, 8);
+    CHECK_EQ_INT(hp.n_rot, 6);
+    CHECK(hp.rope_scaling == LK_ROPE_SCALING_LINEAR);
+    CHECK_NEAR(hp.rope_factor, 4.0, 0);
+    CHECK_EQ_INT(hp.bos_id, -1);
+    CHECK_EQ_INT(hp.n_eos, 0);
+    kv phi3_yarn[sizeof phi3 / sizeof phi3[0]];
+    memcpy(phi3_yarn, phi3, sizeof phi3);
+    phi3_yarn[8].str = "yarn";
+    CHECK(GGUF(phi3_yarn, 0, 20, true, false, &hp, &err) == LK_ERR_UNSUPPORTED);
+    CHECK(contains(err.msg, "yarn"));
+
+    const kv gpt2[] = {
+        {"general.architecture", 's', 0, 0, "gpt2"},
+        {"gpt2.context_length", 'u', 1024, 0, NULL},
+        {"gpt2.embedding_length", 'u', 16, 0, NULL},
+        {"gpt2.block_count", 'u', 2, 0, NULL},
+        {"gpt2.feed_forward_length", 'u', 64, 0, NULL},
+        {"gpt2.attention.head_count", 'u', 4, 0, NULL},
+        {"gpt2.attention.layer_norm_epsilon", 'f', 1e-5, 0, NULL},
+        {"tokenizer.ggml.bos_token_id", 'u', 9, 0, NULL},
+        {"tokenizer.ggml.eos_token_id", 'u', 9, 0, NULL},
+    };
+    CHECK_OK(GGUF(gpt2, 10, 10, true, false, &hp, &err), &err);
+    CHECK(hp.norm == LK_NORM_LAYER);
+    CHECK(hp.act == LK_ACT_GELU_TANH);
+    CHECK(hp.rope_layout == LK_ROPE_NONE);
+    CHECK_EQ_INT(hp.n_rot, 0);
+    CHECK(hp.attn_qkv_bias);
+    CHECK_EOS(hp, 9);
+
+    const kv bert[] = {
+        {"general.architecture", 's', 0, 0, "bert"},
+        {"bert.context_length", 'u', 512, 0, NULL},
+        {"bert.embedding_length", 'u', 16, 0, NULL},
+        {"bert.block_count", 'u', 2, 0, NULL},
+        {"bert.feed_forward_length", 'u', 64, 0, NULL},
+        {"bert.attention.head_count", 'u', 4, 0, NULL},
+        {"bert.attention.layer_norm_epsilon", 'f', 1e-12, 0, NULL},
+        {"tokenizer.ggml.padding_token_id", 'u', 0, 0, NULL},
+    };
+    CHECK_OK(GGUF(bert, 10, 10, false, false, &hp, &err), &err);
+    CHECK(hp.act == LK_ACT_GELU);
+    CHECK(hp.norm == LK_NORM_LAYER);
+    CHECK_NEAR(hp.norm_eps, 1e-12, 1e-19);
+    CHECK_EQ_INT(hp.pad_id, 0);
+
+    /* Errors. */
+    const kv no_arch[] = {{"llama.block_count", 'u', 2, 0, NULL}};
+    CHECK(GGUF(no_arch, 10, 10, false, false, &hp, &err) == LK_ERR_FORMAT);
+    CHECK(contains(err.msg, "general.architecture"));
+    CHECK(contains(err.msg, "synthetic.gguf"));
+    const kv falcon[] = {{"general.architecture", 's', 0, 0, "falcon"}};
+    CHECK(GGUF(falcon, 10, 10, false, false, &hp, &err) == LK_ERR_UNSUPPORTED);
+    CHECK(contains(err.msg, "falcon"));
+    CHECK(contains(err.msg, lk_gguf_supported_archs()));
+    const kv arch_int[] = {{"general.architecture", 'u', 3, 0, NULL}};
+    CHECK(GGUF(arch_int, 10, 10, false, false, &hp, &err) == LK_ERR_FORMAT);
+
+    kv llama[] = {
+        {"general.architecture", 's', 0, 0, "llama"},
+        {"llama.context_length", 'u', 2048, 0, NULL},
+        {"llama.embedding_length", 'u', 16, 0, NULL},
+        {"llama.block_count", 'u', 2, 0, NULL},
+        {"llama.feed_forward_length", 'u', 64, 0, NULL},
+        {"llama.attention.head_count", 'u', 4, 0, NULL},
+        {"llama.attention.head_count_kv", 'u', 2, 0, NULL},
+        {"llama.attention.layer_norm_rms_epsilon", 'f', 1e-5, 0, NULL},
+    };
+    CHECK_OK(GGUF(llama, 10, 10, false, false, &hp, &err), &err);
+    CHECK(hp.tied_embeddings);
+    CHECK(hp.rope_layout == LK_ROPE_INTERLEAVED);
+    /* token list and token_embd disagree */
+    CHECK(GGUF(llama, 10, 12, false, false, &hp, &err) == LK_ERR_FORMAT);
+    CHECK(contains(err.msg, "token_embd"));
+    /* no vocabulary size anywhere */
+    CHECK(GGUF(llama, 0, 0, false, false, &hp, &err) == LK_ERR_FORMAT);
+    struct {
+        int index;
+        kv replacement;
+        lk_status want;
+        const char *mention;
+    } cases[] = {
+        {3, {"llama.block_count", 's', 0, 0, "2"}, LK_ERR_FORMAT, "llama.block_count"},
+        {3, {"llama.block_count", 'u', 0, 0, NULL}, LK_ERR_RANGE, "n_layer"},
+        {3, {"llama.block_count", 'i', -2, 0, NULL}, LK_ERR_RANGE, "llama.block_count"},
+        {2, {"llama.embedding_len", 'u', 16, 0, NULL}, LK_ERR_FORMAT, "llama.embedding_length"},
+        {6, {"llama.attention.head_count_kv", 'u', 3, 0, NULL}, LK_ERR_RANGE, "divide"},
+        {7, {"llama.attention.layer_norm_rms_epsilon", 'u', 1, 0, NULL}, LK_ERR_FORMAT,
+         "layer_norm_rms_epsilon"},
+        {7, {"llama.attention.layer_norm_epsilon", 'f', 1e-5, 0, NULL}, LK_ERR_FORMAT,
+         "layer_norm_rms_epsilon"},
+        {1, {"llama.rope.dimension_count", 'u', 5, 0, NULL}, LK_ERR_FORMAT, "context_length"},
+        {5, {"llama.attention.head_count", 'u', 3, 0, NULL}, LK_ERR_RANGE, "multiple"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kv mod[sizeof llama / sizeof llama[0]];
+        memcpy(mod, llama, sizeof llama);
+        mod[cases[i].index] = cases[i].replacement;
+        lk_status st = GGUF(mod, 10, 10, false, false, &hp, &err);
+        CHECK_MSG(st == cases[i].want, "gguf case %zu: %s: %s", i, lk_status_name(st), err.msg);
+        CHECK_MSG(contains(err.msg, cases[i].mention), "gguf case %zu: \"%s\" lacks \"%s\"", i,
+                  err.msg, cases[i].mention);
+    }
+}
+
 int main(void) {
     test_tinyllama();
     test_llama32();
@@ -1022,5 +1348,7 @@ int main(void) {
     test_errors();
     test_load_dir();
     test_names();
+    test_gguf_fixtures();
+    test_gguf_synthetic();
     return lk_test_finish("test_hf_config");
 }
