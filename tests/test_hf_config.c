@@ -1080,6 +1080,8 @@ typedef struct {
     const char *str;
 } kv;
 
+static const char *extra_tensor; /* one more 1-D tensor to add, or NULL */
+
 static lk_status gguf_from(const kv *kvs, size_t n, int n_vocab, int emb_rows, bool output,
                            bool q_bias, lk_hparams *hp, lk_error *err) {
     static float zeros[8 * 64];
@@ -1112,6 +1114,8 @@ static lk_status gguf_from(const kv *kvs, size_t n, int n_vocab, int emb_rows, b
     int64_t bias_ne[1] = {8};
     if (q_bias) lk_gguf_writer_add_tensor(w, "blk.0.attn_q.bias", LK_DTYPE_F32, 1, bias_ne,
                                           zeros, 32, err);
+    if (extra_tensor)
+        lk_gguf_writer_add_tensor(w, extra_tensor, LK_DTYPE_F32, 1, bias_ne, zeros, 32, err);
     char path[1024];
     snprintf(path, sizeof path, "%s/synthetic.gguf", lk_test_tmpdir());
     lk_status st = lk_gguf_writer_write(w, path, err);
@@ -1238,6 +1242,10 @@ static void test_gguf_synthetic(void) {
     phi3_yarn[8].str = "yarn";
     CHECK(GGUF(phi3_yarn, 0, 20, true, false, &hp, &err) == LK_ERR_UNSUPPORTED);
     CHECK(contains(err.msg, "yarn"));
+    extra_tensor = "rope_factors_long.weight"; /* Phi-3-128k's LongRoPE */
+    CHECK(GGUF(phi3, 0, 20, true, false, &hp, &err) == LK_ERR_UNSUPPORTED);
+    CHECK(contains(err.msg, "LongRoPE"));
+    extra_tensor = NULL;
 
     const kv gpt2[] = {
         {"general.architecture", 's', 0, 0, "gpt2"},

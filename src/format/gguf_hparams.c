@@ -188,6 +188,17 @@ static lk_status read_rope(const meta *m, lk_hparams *hp) {
     return LK_OK;
 }
 
+/* Phi-3 "128k" models carry LongRoPE as two factor tensors rather than as a
+ * scaling type: refuse them instead of running them without their scaling. */
+static lk_status refuse_longrope_tensors(const meta *m) {
+    if (lk_gguf_find_tensor(m->g, "rope_factors_long.weight") ||
+        lk_gguf_find_tensor(m->g, "rope_factors_short.weight"))
+        return lk_error_set(m->err, LK_ERR_UNSUPPORTED,
+                            "%s: LongRoPE (rope_factors_long/short tensors) is not supported",
+                            m->file);
+    return LK_OK;
+}
+
 /* bos, eos, and the end-of-turn / end-of-message ids as extra stop tokens.
  * Needs hp->n_vocab. */
 static lk_status read_tokens(const meta *m, lk_hparams *hp) {
@@ -308,7 +319,9 @@ lk_status lk_gguf_hparams(const lk_gguf *g, const char *name, lk_hparams *out, l
                                                   : "attention.layer_norm_epsilon";
     if ((st = get_float(&m, akey(&m, eps_key, k, sizeof k), true, &hp.norm_eps))) return st;
 
-    if (a->rope != LK_ROPE_NONE && (st = read_rope(&m, &hp))) return st;
+    if (a->rope != LK_ROPE_NONE &&
+        ((st = read_rope(&m, &hp)) || (st = refuse_longrope_tensors(&m))))
+        return st;
 
     const bool is_gemma = strncmp(arch, "gemma", 5) == 0;
     hp.embd_scale = is_gemma;
