@@ -610,6 +610,7 @@ static void test_writer_errors(void) {
     CHECK(strstr(err.msg, "block") != NULL);
     int64_t ne5[5] = {1, 1, 1, 1, 1};
     CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "five", LK_DTYPE_F32, 5, ne5, data, 4, &err), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "", LK_DTYPE_F32, 2, ne, data, 64, &err), LK_ERR_ARG);
     int64_t ne0[1] = {0};
     CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "zero", LK_DTYPE_F32, 1, ne0, data, 0, &err), LK_ERR_ARG);
 
@@ -915,6 +916,8 @@ static void test_corrupted(void) {
     CHECK_MSG(strstr(err.msg, path) && strstr(err.msg, "version 1"), "%s", err.msg);
     remove(path);
     CHECK_EQ_INT(lk_gguf_open("/nonexistent/x.gguf", &g, &err), LK_ERR_NOT_FOUND);
+    CHECK_EQ_INT(lk_gguf_open("/nonexistent/m-00002-of-00003.gguf", &g, &err), LK_ERR_NOT_FOUND);
+    CHECK_MSG(strstr(err.msg, "m-00001-of-00003.gguf") && strstr(err.msg, "missing"), "%s", err.msg);
 }
 
 /* A real file truncated at many offsets: metadata, tensor infos and data. */
