@@ -404,6 +404,9 @@ static void test_corrupted(void) {
                LK_ERR_FORMAT, "'format'");
     expect_bad(make_file("meta2.st", "{\"__metadata__\":[],\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
                LK_ERR_FORMAT, "__metadata__");
+    expect_bad(make_file("meta3.st",
+                         "{\"__metadata__\":{\"k\":\"1\",\"j\":\"2\",\"k\":\"3\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+               LK_ERR_FORMAT, "'k'");
     expect_bad(make_file("entry.st", "{\"w\":[1]}", 0), LK_ERR_FORMAT, "'w'");
     expect_bad(make_file("nodata.st", "{}", 4), LK_ERR_FORMAT, "no tensors");
     {
