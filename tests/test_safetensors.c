@@ -4,6 +4,7 @@
  * writer (tests/ref/safetensors_ref.py, json+struct only) reads back; and a
  * battery of corrupted files each fails with LK_ERR_FORMAT and a message
  * naming the file and the culprit. */
+#include <ftw.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -604,6 +605,11 @@ static void test_shards(void) {
     CHECK(lk_safetensors_open_dir(tmp_path("nope"), &st, &err) == LK_ERR_NOT_FOUND);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
 int main(void) {
     test_dtype_names();
     test_fixtures();
@@ -611,5 +617,6 @@ int main(void) {
     test_corrupted();
     test_reference_file();
     test_shards();
+    nftw(lk_test_tmpdir(), remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* only our files */
     return lk_test_finish("test_safetensors");
 }
