@@ -1,0 +1,99 @@
+/* lk_quantize_row / lk_dequantize_row: one entry point per direction that
+ * picks the per-type reference routine, plus the plain float types. */
+#include "tensor/quant.h"
+
+#include <string.h>
+
+#include "tensor/dtype.h"
+
+bool lk_quant_supported(lk_dtype t) {
+    switch (t) {
+    case LK_DTYPE_F32:
+    case LK_DTYPE_F16:
+    case LK_DTYPE_BF16:
+    case LK_DTYPE_Q4_0:
+    case LK_DTYPE_Q4_1:
+    case LK_DTYPE_Q5_0:
+    case LK_DTYPE_Q5_1:
+    case LK_DTYPE_Q8_0:
+    case LK_DTYPE_Q8_1:
+    case LK_DTYPE_Q2_K:
+    case LK_DTYPE_Q3_K:
+    case LK_DTYPE_Q4_K:
+    case LK_DTYPE_Q5_K:
+    case LK_DTYPE_Q6_K:
+    case LK_DTYPE_Q8_K: return true;
+    default: return false;
+    }
+}
+
+static lk_status check_args(lk_dtype t, int64_t n) {
+    if (!lk_quant_supported(t)) return LK_ERR_UNSUPPORTED;
+    uint64_t bytes;
+    if (!lk_dtype_row_bytes(t, n, &bytes) || bytes > SIZE_MAX) return LK_ERR_ARG;
+    return LK_OK;
+}
+
+lk_status lk_quantize_row(lk_dtype t, const float *x, void *y, int64_t n) {
+    lk_status st = check_args(t, n);
+    if (st != LK_OK) return st;
+    switch (t) {
+    case LK_DTYPE_F32: memcpy(y, x, (size_t)n * sizeof(float)); break;
+    case LK_DTYPE_F16: {
+        uint16_t *h = y;
+        for (int64_t i = 0; i < n; i++) h[i] = lk_f32_to_f16(x[i]);
+        break;
+    }
+    case LK_DTYPE_BF16: {
+        uint16_t *h = y;
+        for (int64_t i = 0; i < n; i++) h[i] = lk_f32_to_bf16(x[i]);
+        break;
+    }
+    case LK_DTYPE_Q4_0: lk_quantize_row_q4_0(x, y, n); break;
+    case LK_DTYPE_Q4_1: lk_quantize_row_q4_1(x, y, n); break;
+    case LK_DTYPE_Q5_0: lk_quantize_row_q5_0(x, y, n); break;
+    case LK_DTYPE_Q5_1: lk_quantize_row_q5_1(x, y, n); break;
+    case LK_DTYPE_Q8_0: lk_quantize_row_q8_0(x, y, n); break;
+    case LK_DTYPE_Q8_1: lk_quantize_row_q8_1(x, y, n); break;
+    case LK_DTYPE_Q2_K: lk_quantize_row_q2_k(x, y, n); break;
+    case LK_DTYPE_Q3_K: lk_quantize_row_q3_k(x, y, n); break;
+    case LK_DTYPE_Q4_K: lk_quantize_row_q4_k(x, y, n); break;
+    case LK_DTYPE_Q5_K: lk_quantize_row_q5_k(x, y, n); break;
+    case LK_DTYPE_Q6_K: lk_quantize_row_q6_k(x, y, n); break;
+    case LK_DTYPE_Q8_K: lk_quantize_row_q8_k(x, y, n); break;
+    default: return LK_ERR_UNSUPPORTED;
+    }
+    return LK_OK;
+}
+
+lk_status lk_dequantize_row(lk_dtype t, const void *x, float *y, int64_t n) {
+    lk_status st = check_args(t, n);
+    if (st != LK_OK) return st;
+    switch (t) {
+    case LK_DTYPE_F32: memcpy(y, x, (size_t)n * sizeof(float)); break;
+    case LK_DTYPE_F16: {
+        const uint16_t *h = x;
+        for (int64_t i = 0; i < n; i++) y[i] = lk_f16_to_f32(h[i]);
+        break;
+    }
+    case LK_DTYPE_BF16: {
+        const uint16_t *h = x;
+        for (int64_t i = 0; i < n; i++) y[i] = lk_bf16_to_f32(h[i]);
+        break;
+    }
+    case LK_DTYPE_Q4_0: lk_dequantize_row_q4_0(x, y, n); break;
+    case LK_DTYPE_Q4_1: lk_dequantize_row_q4_1(x, y, n); break;
+    case LK_DTYPE_Q5_0: lk_dequantize_row_q5_0(x, y, n); break;
+    case LK_DTYPE_Q5_1: lk_dequantize_row_q5_1(x, y, n); break;
+    case LK_DTYPE_Q8_0: lk_dequantize_row_q8_0(x, y, n); break;
+    case LK_DTYPE_Q8_1: lk_dequantize_row_q8_1(x, y, n); break;
+    case LK_DTYPE_Q2_K: lk_dequantize_row_q2_k(x, y, n); break;
+    case LK_DTYPE_Q3_K: lk_dequantize_row_q3_k(x, y, n); break;
+    case LK_DTYPE_Q4_K: lk_dequantize_row_q4_k(x, y, n); break;
+    case LK_DTYPE_Q5_K: lk_dequantize_row_q5_k(x, y, n); break;
+    case LK_DTYPE_Q6_K: lk_dequantize_row_q6_k(x, y, n); break;
+    case LK_DTYPE_Q8_K: lk_dequantize_row_q8_k(x, y, n); break;
+    default: return LK_ERR_UNSUPPORTED;
+    }
+    return LK_OK;
+}
