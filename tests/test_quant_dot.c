@@ -1,0 +1,93 @@
+/* Quantized dot products: the scalar reference against an exact double
+ * computation from the dequantized blocks, and each SIMD kernel against the
+ * scalar reference, on random data of odd sizes. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "base/cpu.h"
+#include "tensor/dtype.h"
+#include "tensor/quant.h"
+#include "tensor/quant_dot.h"
+#include "test.h"
+
+static uint32_t rng = 2463534242u;
+static float rand_unit(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+typedef float (*dot_fn)(int64_t, const void *, const lk_block_q8_0 *);
+
+/* One size: returns the scalar result; checks it against the exact value
+ * (sum of d_x*d_y*q_x*q_y in double, with |products| as the error scale). */
+static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, const char *label) {
+    float *w = malloc((size_t)n * sizeof(float)), *a = malloc((size_t)n * sizeof(float));
+    float *wd = malloc((size_t)n * sizeof(float)), *ad = malloc((size_t)n * sizeof(float));
+    for (int64_t i = 0; i < n; i++) {
+        w[i] = rand_unit() * 0.05f;
+        a[i] = rand_unit() * 3.0f;
+    }
+    const size_t wbytes = (size_t)(n / 32) * (wtype == LK_DTYPE_Q4_0 ? sizeof(lk_block_q4_0)
+                                                                     : sizeof(lk_block_q8_0));
+    void *qw = malloc(wbytes);
+    lk_block_q8_0 *qa = malloc((size_t)(n / 32) * sizeof(lk_block_q8_0));
+    CHECK_EQ_INT(lk_quantize_row(wtype, w, qw, n), LK_OK);
+    lk_quantize_row_q8_0(a, qa, n);
+    CHECK_EQ_INT(lk_dequantize_row(wtype, qw, wd, n), LK_OK);
+    lk_dequantize_row_q8_0(qa, ad, n);
+    /* Dequantized values are exact products of a half and a small integer,
+     * so the double sum below is exact up to double rounding. */
+    double exact = 0, scale = 0;
+    for (int64_t i = 0; i < n; i++) {
+        exact += (double)wd[i] * ad[i];
+        scale += fabs((double)wd[i] * ad[i]);
+    }
+    const float s = scalar(n, qw, qa);
+    CHECK_MSG(fabs(s - exact) <= 1e-5 * scale + 1e-30, "%s scalar n=%lld: %.9g vs exact %.9g",
+              label, (long long)n, s, exact);
+    if (simd) {
+        const float v = simd(n, qw, qa);
+        CHECK_MSG(fabs(v - s) <= 1e-5 * scale + 1e-30, "%s simd n=%lld: %.9g vs scalar %.9g",
+                  label, (long long)n, v, s);
+    }
+    free(w);
+    free(a);
+    free(wd);
+    free(ad);
+    free(qw);
+    free(qa);
+}
+
+int main(void) {
+    const int64_t sizes[] = {32, 96, 224, 1056, 4128, 32 * 999};
+    dot_fn q4_simd = NULL, q8_simd = NULL;
+#if defined(__x86_64__)
+    const lk_cpu_features *f = lk_cpu();
+    if (f->avx2 && f->fma && f->f16c) {
+        q4_simd = lk_vec_dot_q4_0_q8_0_avx2;
+        q8_simd = lk_vec_dot_q8_0_q8_0_avx2;
+    } else {
+        fprintf(stderr, "test_quant_dot: no AVX2 on this CPU, checking the scalar kernels only\n");
+    }
+#endif
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        check_size(LK_DTYPE_Q4_0, sizes[i], lk_vec_dot_q4_0_q8_0_scalar, q4_simd, "q4_0");
+        check_size(LK_DTYPE_Q8_0, sizes[i], lk_vec_dot_q8_0_q8_0_scalar, q8_simd, "q8_0");
+    }
+    /* Dispatch returns a kernel for the two types and nothing else. */
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q4_0) != NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q8_0) != NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q4_K) == NULL);
+    /* Extreme quants: x = -128 (possible in a file) times y = +-127. */
+    lk_block_q8_0 x, y;
+    x.d = y.d = lk_f32_to_f16(1.0f);
+    for (int j = 0; j < 32; j++) {
+        x.qs[j] = (int8_t)(j % 2 ? -128 : 127);
+        y.qs[j] = (int8_t)(j % 3 ? 127 : -127);
+    }
+    const float s = lk_vec_dot_q8_0_q8_0_scalar(32, &x, &y);
+    CHECK_NEAR(lk_vec_dot_q8_0_q8_0(32, &x, &y), s, 0);
+    return lk_test_finish("test_quant_dot");
+}
