@@ -55,7 +55,7 @@ void lk_quantize_row_q2_k(const float *x, lk_block_q2_k *y, int64_t n) {
         if (max_min > 0) {
             const float iscale = q4scale / max_min;
             for (int j = 0; j < LK_QK_K / 16; j++)
-                y[b].scales[j] |= (uint8_t)(lk_nearest_int(iscale * mins[j]) << 4);
+                y[b].scales[j] |= (uint8_t)((unsigned)lk_nearest_int(iscale * mins[j]) << 4);
             y[b].dmin = lk_f32_to_f16(max_min / q4scale);
         } else {
             y[b].dmin = lk_f32_to_f16(0.0f);
