@@ -35,14 +35,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(blocks, data, nblocks * (size_t)tr->type_size);
     lk_dequantize_row(t, blocks, f, n);
     lk_quantize_row(t, f, back, n);
-    if (t == LK_DTYPE_Q4_0 || t == LK_DTYPE_Q8_0) {
-        /* Dot of these blocks with themselves read as Q8_0 activations. */
-        lk_block_q8_0 *y = calloc(nblocks ? nblocks : 1, sizeof *y);
-        memcpy(y, data, size < nblocks * sizeof *y ? size : nblocks * sizeof *y);
-        lk_vec_dot_fn dot = lk_vec_dot_for(t);
-        volatile float r = dot(n, blocks, y);
-        (void)r;
-        free(y);
+    lk_vec_dot_fn dot = lk_vec_dot_for(t);
+    if (dot) {
+        /* Dot of these blocks with the same bytes read as activations, whose
+         * quants are clamped to [-127, 127] as the kernels require. */
+        const lk_dtype at = lk_vec_dot_act_type(t);
+        uint64_t abytes = 0;
+        if (lk_dtype_row_bytes(at, n, &abytes)) {
+            uint8_t *y = calloc(abytes + 1, 1);
+            memcpy(y, data, size < abytes ? size : abytes);
+            const size_t asize = (size_t)lk_dtype_traits_of(at)->type_size;
+            const size_t qoff = at == LK_DTYPE_Q8_0 ? 2 : 4, nq = at == LK_DTYPE_Q8_0 ? 32 : 256;
+            for (size_t blk = 0; blk < abytes / asize; blk++)
+                for (size_t j = 0; j < nq; j++)
+                    if (y[blk * asize + qoff + j] == 0x80) y[blk * asize + qoff + j] = 0x81;
+            volatile float r = dot(n, blocks, y);
+            (void)r;
+            free(y);
+        }
     }
     free(back);
     free(f);

@@ -1,6 +1,6 @@
-/* Quantized dot products: the scalar reference against an exact double
- * computation from the dequantized blocks, and each SIMD kernel against the
- * scalar reference, on random data of odd sizes. */
+/* Quantized dot products (Q4_0, Q8_0 x Q8_0; Q4_K, Q6_K x Q8_K): the scalar
+ * reference against a double computation from the dequantized blocks, and
+ * each SIMD kernel against the scalar reference, on random data of odd sizes. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -18,10 +18,11 @@ static float rand_unit(void) {
     return (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
 }
 
-typedef float (*dot_fn)(int64_t, const void *, const lk_block_q8_0 *);
+typedef float (*dot_fn)(int64_t, const void *, const void *);
 
-/* One size: returns the scalar result; checks it against the exact value
- * (sum of d_x*d_y*q_x*q_y in double, with |products| as the error scale). */
+/* One size: the scalar kernel against the double dot product of the
+ * dequantized rows, the SIMD one against the scalar (error scale: the sum of
+ * |products|). */
 static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, const char *label) {
     float *w = malloc((size_t)n * sizeof(float)), *a = malloc((size_t)n * sizeof(float));
     float *wd = malloc((size_t)n * sizeof(float)), *ad = malloc((size_t)n * sizeof(float));
@@ -29,16 +30,16 @@ static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, co
         w[i] = rand_unit() * 0.05f;
         a[i] = rand_unit() * 3.0f;
     }
-    const size_t wbytes = (size_t)(n / 32) * (wtype == LK_DTYPE_Q4_0 ? sizeof(lk_block_q4_0)
-                                                                     : sizeof(lk_block_q8_0));
-    void *qw = malloc(wbytes);
-    lk_block_q8_0 *qa = malloc((size_t)(n / 32) * sizeof(lk_block_q8_0));
+    const lk_dtype atype = lk_vec_dot_act_type(wtype);
+    uint64_t wbytes = 0, abytes = 0;
+    CHECK(lk_dtype_row_bytes(wtype, n, &wbytes) && lk_dtype_row_bytes(atype, n, &abytes));
+    void *qw = malloc(wbytes), *qa = malloc(abytes);
     CHECK_EQ_INT(lk_quantize_row(wtype, w, qw, n), LK_OK);
-    lk_quantize_row_q8_0(a, qa, n);
+    CHECK_EQ_INT(lk_quantize_row(atype, a, qa, n), LK_OK);
     CHECK_EQ_INT(lk_dequantize_row(wtype, qw, wd, n), LK_OK);
-    lk_dequantize_row_q8_0(qa, ad, n);
-    /* Dequantized values are exact products of a half and a small integer,
-     * so the double sum below is exact up to double rounding. */
+    CHECK_EQ_INT(lk_dequantize_row(atype, qa, ad, n), LK_OK);
+    /* Dequantized values are (nearly) exact products of scales and small
+     * integers, so the double sum below is the dot product to ~1e-7. */
     double exact = 0, scale = 0;
     for (int64_t i = 0; i < n; i++) {
         exact += (double)wd[i] * ad[i];
@@ -62,12 +63,15 @@ static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, co
 
 int main(void) {
     const int64_t sizes[] = {32, 96, 224, 1056, 4128, 32 * 999};
-    dot_fn q4_simd = NULL, q8_simd = NULL;
+    const int64_t ksizes[] = {256, 768, 256 * 13, 256 * 47};
+    dot_fn q4_simd = NULL, q8_simd = NULL, q4k_simd = NULL, q6k_simd = NULL;
 #if defined(__x86_64__)
     const lk_cpu_features *f = lk_cpu();
     if (f->avx2 && f->fma && f->f16c) {
         q4_simd = lk_vec_dot_q4_0_q8_0_avx2;
         q8_simd = lk_vec_dot_q8_0_q8_0_avx2;
+        q4k_simd = lk_vec_dot_q4_k_q8_k_avx2;
+        q6k_simd = lk_vec_dot_q6_k_q8_k_avx2;
     } else {
         fprintf(stderr, "test_quant_dot: no AVX2 on this CPU, checking the scalar kernels only\n");
     }
@@ -76,10 +80,18 @@ int main(void) {
         check_size(LK_DTYPE_Q4_0, sizes[i], lk_vec_dot_q4_0_q8_0_scalar, q4_simd, "q4_0");
         check_size(LK_DTYPE_Q8_0, sizes[i], lk_vec_dot_q8_0_q8_0_scalar, q8_simd, "q8_0");
     }
-    /* Dispatch returns a kernel for the two types and nothing else. */
+    for (size_t i = 0; i < sizeof ksizes / sizeof ksizes[0]; i++) {
+        check_size(LK_DTYPE_Q4_K, ksizes[i], lk_vec_dot_q4_k_q8_k_scalar, q4k_simd, "q4_k");
+        check_size(LK_DTYPE_Q6_K, ksizes[i], lk_vec_dot_q6_k_q8_k_scalar, q6k_simd, "q6_k");
+    }
+    /* Dispatch returns a kernel for the four types and nothing else. */
     CHECK(lk_vec_dot_for(LK_DTYPE_Q4_0) != NULL);
     CHECK(lk_vec_dot_for(LK_DTYPE_Q8_0) != NULL);
-    CHECK(lk_vec_dot_for(LK_DTYPE_Q4_K) == NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q4_K) != NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q6_K) != NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q5_K) == NULL);
+    CHECK(lk_vec_dot_act_type(LK_DTYPE_Q6_K) == LK_DTYPE_Q8_K);
+    CHECK(lk_vec_dot_act_type(LK_DTYPE_Q4_0) == LK_DTYPE_Q8_0);
     /* Extreme quants: x = -128 (possible in a file) times y = +-127. */
     lk_block_q8_0 x, y;
     x.d = y.d = lk_f32_to_f16(1.0f);

@@ -1,14 +1,17 @@
 /* Scalar reference dot products (quant_dot.h) and run-time dispatch.
  *
- * Per block: an exact integer sum of products, then one float multiply by
- * the two scales; blocks are accumulated in float. */
+ * Per block: exact integer sums of products, then a few float multiplies by
+ * the scales; blocks are accumulated in float. For the K-quants the minimum
+ * (Q4_K) or the level offset (Q6_K's -32) is applied through the Q8_K block
+ * sums, sum(q8) per 16 activations, instead of per element. */
 #include "tensor/quant_dot.h"
 
 #include "base/cpu.h"
 #include "tensor/dtype.h"
 
-float lk_vec_dot_q4_0_q8_0_scalar(int64_t n, const void *vx, const lk_block_q8_0 *y) {
+float lk_vec_dot_q4_0_q8_0_scalar(int64_t n, const void *vx, const void *vy) {
     const lk_block_q4_0 *x = vx;
+    const lk_block_q8_0 *y = vy;
     float sum = 0.0f;
     for (int64_t b = 0; b < n / LK_QK8_0; b++) {
         int sumi = 0;
@@ -22,13 +25,64 @@ float lk_vec_dot_q4_0_q8_0_scalar(int64_t n, const void *vx, const lk_block_q8_0
     return sum;
 }
 
-float lk_vec_dot_q8_0_q8_0_scalar(int64_t n, const void *vx, const lk_block_q8_0 *y) {
+float lk_vec_dot_q8_0_q8_0_scalar(int64_t n, const void *vx, const void *vy) {
     const lk_block_q8_0 *x = vx;
+    const lk_block_q8_0 *y = vy;
     float sum = 0.0f;
     for (int64_t b = 0; b < n / LK_QK8_0; b++) {
         int sumi = 0;
         for (int j = 0; j < LK_QK8_0; j++) sumi += x[b].qs[j] * y[b].qs[j];
         sum += (float)sumi * (lk_f16_to_f32(x[b].d) * lk_f16_to_f32(y[b].d));
+    }
+    return sum;
+}
+
+/* sum_k [ d*sc_k * sum(q*q8) - dmin*mn_k * sum(q8) ] * y.d over 8 sub-blocks of 32. */
+float lk_vec_dot_q4_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q4_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int32_t sumi = 0, summ = 0;
+        for (int k = 0; k < 8; k++) {
+            uint8_t sc, mn;
+            lk_get_scale_min_k4(k, x[b].scales, &sc, &mn);
+            /* Sub-block k: nibble (k & 1) of bytes 32*(k/2) .. +31. */
+            const uint8_t *q = x[b].qs + 32 * (k / 2);
+            const int8_t *a = y[b].qs + 32 * k;
+            const int shift = 4 * (k & 1);
+            int32_t s = 0;
+            for (int l = 0; l < 32; l++) s += ((q[l] >> shift) & 0xF) * a[l];
+            sumi += sc * s;
+            summ += mn * (y[b].bsums[2 * k] + y[b].bsums[2 * k + 1]);
+        }
+        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi -
+                         lk_f16_to_f32(x[b].dmin) * (float)summ);
+    }
+    return sum;
+}
+
+/* sum_k d*sc_k * sum((q - 32)*q8) * y.d over 16 sub-blocks of 16, with
+ * sum((q - 32)*q8) = sum(q*q8) - 32*bsums[k]. */
+float lk_vec_dot_q6_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q6_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int32_t sumi = 0;
+        for (int k = 0; k < 16; k++) {
+            int32_t s = 0;
+            for (int l = 0; l < 16; l++) {
+                const int e = 16 * k + l; /* element index in the super-block */
+                const int h = e / 128, r = e % 128, g = r / 32, i = r % 32;
+                const uint8_t *ql = x[b].ql + 64 * h, *qh = x[b].qh + 32 * h;
+                const int low = (g & 1 ? ql[i + 32] : ql[i]) >> (4 * (g >> 1)) & 0xF;
+                const int q = low | (((qh[i] >> (2 * g)) & 3) << 4);
+                s += q * y[b].qs[e];
+            }
+            sumi += x[b].scales[k] * (s - 32 * y[b].bsums[k]);
+        }
+        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi);
     }
     return sum;
 }
@@ -43,23 +97,50 @@ static bool have_avx2(void) {
 }
 
 lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
-    const bool avx2 = have_avx2();
-    switch (t) {
 #if defined(__x86_64__)
-    case LK_DTYPE_Q4_0: return avx2 ? lk_vec_dot_q4_0_q8_0_avx2 : lk_vec_dot_q4_0_q8_0_scalar;
-    case LK_DTYPE_Q8_0: return avx2 ? lk_vec_dot_q8_0_q8_0_avx2 : lk_vec_dot_q8_0_q8_0_scalar;
+    if (have_avx2()) {
+        switch (t) {
+        case LK_DTYPE_Q4_0: return lk_vec_dot_q4_0_q8_0_avx2;
+        case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_avx2;
+        case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_avx2;
+        case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_avx2;
+        default: return NULL;
+        }
+    }
 #else
-    case LK_DTYPE_Q4_0: (void)avx2; return lk_vec_dot_q4_0_q8_0_scalar;
-    case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_scalar;
+    (void)have_avx2;
 #endif
+    switch (t) {
+    case LK_DTYPE_Q4_0: return lk_vec_dot_q4_0_q8_0_scalar;
+    case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_scalar;
+    case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_scalar;
+    case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_scalar;
     default: return NULL;
     }
 }
 
-float lk_vec_dot_q4_0_q8_0(int64_t n, const void *x, const lk_block_q8_0 *y) {
+lk_dtype lk_vec_dot_act_type(lk_dtype t) {
+    switch (t) {
+    case LK_DTYPE_Q4_0:
+    case LK_DTYPE_Q8_0: return LK_DTYPE_Q8_0;
+    case LK_DTYPE_Q4_K:
+    case LK_DTYPE_Q6_K: return LK_DTYPE_Q8_K;
+    default: return LK_DTYPE_INVALID;
+    }
+}
+
+float lk_vec_dot_q4_0_q8_0(int64_t n, const void *x, const void *y) {
     return lk_vec_dot_for(LK_DTYPE_Q4_0)(n, x, y);
 }
 
-float lk_vec_dot_q8_0_q8_0(int64_t n, const void *x, const lk_block_q8_0 *y) {
+float lk_vec_dot_q8_0_q8_0(int64_t n, const void *x, const void *y) {
     return lk_vec_dot_for(LK_DTYPE_Q8_0)(n, x, y);
+}
+
+float lk_vec_dot_q4_k_q8_k(int64_t n, const void *x, const void *y) {
+    return lk_vec_dot_for(LK_DTYPE_Q4_K)(n, x, y);
+}
+
+float lk_vec_dot_q6_k_q8_k(int64_t n, const void *x, const void *y) {
+    return lk_vec_dot_for(LK_DTYPE_Q6_K)(n, x, y);
 }

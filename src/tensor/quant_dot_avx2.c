@@ -1,4 +1,5 @@
-/* AVX2 dot products of Q4_0/Q8_0 weights with Q8_0 activations.
+/* AVX2 dot products: Q4_0/Q8_0 weights with Q8_0 activations, Q4_K/Q6_K
+ * weights with Q8_K activations.
  *
  * Per block of 32: the int8 products are formed with maddubs, which wants
  * one unsigned operand, so |x| is the unsigned side and y takes x's sign
@@ -29,8 +30,9 @@ static inline float hsum(__m256 v) {
 
 static inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
 
-float lk_vec_dot_q8_0_q8_0_avx2(int64_t n, const void *vx, const lk_block_q8_0 *y) {
+float lk_vec_dot_q8_0_q8_0_avx2(int64_t n, const void *vx, const void *vy) {
     const lk_block_q8_0 *x = vx;
+    const lk_block_q8_0 *y = vy;
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < n / LK_QK8_0; b++) {
         const __m256 d = _mm256_set1_ps(half_to_float(x[b].d) * half_to_float(y[b].d));
@@ -41,8 +43,9 @@ float lk_vec_dot_q8_0_q8_0_avx2(int64_t n, const void *vx, const lk_block_q8_0 *
     return hsum(acc);
 }
 
-float lk_vec_dot_q4_0_q8_0_avx2(int64_t n, const void *vx, const lk_block_q8_0 *y) {
+float lk_vec_dot_q4_0_q8_0_avx2(int64_t n, const void *vx, const void *vy) {
     const lk_block_q4_0 *x = vx;
+    const lk_block_q8_0 *y = vy;
     const __m128i low4 = _mm_set1_epi8(0x0F);
     const __m256i eight = _mm256_set1_epi8(8);
     __m256 acc = _mm256_setzero_ps();
@@ -57,4 +60,87 @@ float lk_vec_dot_q4_0_q8_0_avx2(int64_t n, const void *vx, const lk_block_q8_0 *
         acc = _mm256_fmadd_ps(d, block_product(qx, qy), acc);
     }
     return hsum(acc);
+}
+
+/* ---------------------------------------------------------------- K-quants
+ * The weight levels are unsigned here (Q4_K 0..15, Q6_K 0..63), so maddubs
+ * takes them directly: at most 2*63*127 = 16002 per int16 pair. The
+ * sub-block scales multiply the int16 pair sums in madd; the Q4_K minimum
+ * and the Q6_K offset of 32 go through the Q8_K block sums, in scalar code
+ * (8 or 16 multiplies per 256 weights). */
+
+float lk_vec_dot_q4_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q4_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    float sum = 0.0f;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        uint8_t sc[8], mn[8];
+        int32_t summ = 0;
+        for (int k = 0; k < 8; k++) {
+            lk_get_scale_min_k4(k, x[b].scales, &sc[k], &mn[k]);
+            summ += mn[k] * (y[b].bsums[2 * k] + y[b].bsums[2 * k + 1]);
+        }
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) { /* 64 weights: sub-blocks 2j (low nibbles), 2j+1 (high) */
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * j));
+            const __m256i qlo = _mm256_and_si256(q, low4);
+            const __m256i qhi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+            const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j));
+            const __m256i a1 =
+                _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j + 32));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(qlo, a0),
+                                                 _mm256_set1_epi16((int16_t)sc[2 * j]));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(qhi, a1),
+                                                 _mm256_set1_epi16((int16_t)sc[2 * j + 1]));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+        }
+        const float d = y[b].d * half_to_float(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        sum -= y[b].d * half_to_float(x[b].dmin) * (float)summ;
+    }
+    return hsum(acc) + sum;
+}
+
+float lk_vec_dot_q6_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q6_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i low2 = _mm256_set1_epi8(3);
+    float sum = 0.0f;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int32_t offset = 0; /* sum_k sc_k * 32 * bsums[k] */
+        for (int k = 0; k < 16; k++) offset += x[b].scales[k] * y[b].bsums[k];
+        __m256i sumi = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = x[b].ql + 64 * h, *qhp = x[b].qh + 32 * h;
+            const __m256i l0 = _mm256_loadu_si256((const __m256i *)(const void *)ql);
+            const __m256i l1 = _mm256_loadu_si256((const __m256i *)(const void *)(ql + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)qhp);
+            /* Groups g = 0..3 of 32 weights: low nibbles of l0, l1, then high. */
+            __m256i q[4];
+            q[0] = _mm256_and_si256(l0, low4);
+            q[1] = _mm256_and_si256(l1, low4);
+            q[2] = _mm256_and_si256(_mm256_srli_epi16(l0, 4), low4);
+            q[3] = _mm256_and_si256(_mm256_srli_epi16(l1, 4), low4);
+            for (int g = 0; g < 4; g++) {
+                const __m128i shift = _mm_cvtsi32_si128(2 * g);
+                const __m256i hi = _mm256_and_si256(_mm256_srl_epi16(qh, shift), low2);
+                const __m256i qg = _mm256_or_si256(q[g], _mm256_slli_epi16(hi, 4));
+                const __m256i a =
+                    _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 128 * h + 32 * g));
+                const int k = 8 * h + 2 * g; /* sub-blocks k (lanes 0..15), k+1 (16..31) */
+                const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(x[b].scales[k + 1]),
+                                                        _mm_set1_epi16(x[b].scales[k]));
+                sumi = _mm256_add_epi32(sumi,
+                                        _mm256_madd_epi16(_mm256_maddubs_epi16(qg, a), scales));
+            }
+        }
+        const float d = y[b].d * half_to_float(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        sum -= d * (float)(32 * offset);
+    }
+    return hsum(acc) + sum;
 }
