@@ -3,6 +3,7 @@
  * each SIMD kernel against the scalar reference, on random data of odd sizes. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/cpu.h"
 #include "tensor/dtype.h"
@@ -45,8 +46,20 @@ static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, co
         exact += (double)wd[i] * ad[i];
         scale += fabs((double)wd[i] * ad[i]);
     }
+    /* Q8_1 stores s = dy * sum(q) as a half: the affine types' minimum
+     * term carries that rounding (2^-11 relative), as in llama.cpp. */
+    double tol = 1e-5 * scale + 1e-30;
+    if (atype == LK_DTYPE_Q8_1) {
+        const size_t wsize = (size_t)lk_dtype_traits_of(wtype)->type_size;
+        for (int64_t b = 0; b < n / 32; b++) {
+            uint16_t m16, s16;
+            memcpy(&m16, (const uint8_t *)qw + (size_t)b * wsize + 2, 2);
+            memcpy(&s16, (const uint8_t *)qa + (size_t)b * sizeof(lk_block_q8_1) + 2, 2);
+            tol += 1e-3 * fabs((double)lk_f16_to_f32(m16) * lk_f16_to_f32(s16));
+        }
+    }
     const float s = scalar(n, qw, qa);
-    CHECK_MSG(fabs(s - exact) <= 1e-5 * scale + 1e-30, "%s scalar n=%lld: %.9g vs exact %.9g",
+    CHECK_MSG(fabs(s - exact) <= tol, "%s scalar n=%lld: %.9g vs exact %.9g",
               label, (long long)n, s, exact);
     if (simd) {
         const float v = simd(n, qw, qa);
@@ -80,16 +93,27 @@ int main(void) {
         check_size(LK_DTYPE_Q4_0, sizes[i], lk_vec_dot_q4_0_q8_0_scalar, q4_simd, "q4_0");
         check_size(LK_DTYPE_Q8_0, sizes[i], lk_vec_dot_q8_0_q8_0_scalar, q8_simd, "q8_0");
     }
+    /* Every type's scalar reference against the dequantized double dot. */
+    const lk_dtype all[] = {LK_DTYPE_Q4_1, LK_DTYPE_Q5_0, LK_DTYPE_Q5_1, LK_DTYPE_Q2_K,
+                            LK_DTYPE_Q3_K, LK_DTYPE_Q5_K};
+    for (size_t t = 0; t < sizeof all / sizeof all[0]; t++) {
+        const bool k = lk_vec_dot_act_type(all[t]) == LK_DTYPE_Q8_K;
+        for (size_t i = 0; i < 4; i++)
+            check_size(all[t], k ? ksizes[i] : sizes[i], lk_vec_dot_scalar_for(all[t]), NULL,
+                       lk_dtype_name(all[t]));
+    }
     for (size_t i = 0; i < sizeof ksizes / sizeof ksizes[0]; i++) {
         check_size(LK_DTYPE_Q4_K, ksizes[i], lk_vec_dot_q4_k_q8_k_scalar, q4k_simd, "q4_k");
         check_size(LK_DTYPE_Q6_K, ksizes[i], lk_vec_dot_q6_k_q8_k_scalar, q6k_simd, "q6_k");
     }
-    /* Dispatch returns a kernel for the four types and nothing else. */
+    /* Dispatch: a kernel for every weight type, none for activation types. */
     CHECK(lk_vec_dot_for(LK_DTYPE_Q4_0) != NULL);
     CHECK(lk_vec_dot_for(LK_DTYPE_Q8_0) != NULL);
     CHECK(lk_vec_dot_for(LK_DTYPE_Q4_K) != NULL);
     CHECK(lk_vec_dot_for(LK_DTYPE_Q6_K) != NULL);
-    CHECK(lk_vec_dot_for(LK_DTYPE_Q5_K) == NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q5_K) != NULL);
+    CHECK(lk_vec_dot_for(LK_DTYPE_Q8_K) == NULL);
+    CHECK(lk_vec_dot_act_type(LK_DTYPE_Q5_1) == LK_DTYPE_Q8_1);
     CHECK(lk_vec_dot_act_type(LK_DTYPE_Q6_K) == LK_DTYPE_Q8_K);
     CHECK(lk_vec_dot_act_type(LK_DTYPE_Q4_0) == LK_DTYPE_Q8_0);
     /* Extreme quants: x = -128 (possible in a file) times y = +-127. */

@@ -87,6 +87,139 @@ float lk_vec_dot_q6_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
     return sum;
 }
 
+/* ------------------------------------------------ the remaining types
+ * Written as "unpack the block's integer levels, then integer dots", the
+ * most obviously correct form; their SIMD twins come later. */
+
+static int32_t dot_i8(const int8_t *a, const int8_t *b, int n) {
+    int32_t s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* Levels 0..15 / 0..31 of a block of 32 (low bits in nibbles, bit 4 in qh). */
+static void unpack_4bit_32(const uint8_t *qs, int8_t *q) {
+    for (int j = 0; j < 16; j++) {
+        q[j] = (int8_t)(qs[j] & 0x0F);
+        q[j + 16] = (int8_t)(qs[j] >> 4);
+    }
+}
+
+static void unpack_5bit_32(const uint8_t *qs, const uint8_t qh_bytes[4], int8_t *q) {
+    const uint32_t qh = (uint32_t)qh_bytes[0] | ((uint32_t)qh_bytes[1] << 8) |
+                        ((uint32_t)qh_bytes[2] << 16) | ((uint32_t)qh_bytes[3] << 24);
+    unpack_4bit_32(qs, q);
+    for (int j = 0; j < 32; j++) q[j] = (int8_t)(q[j] | (((qh >> j) & 1) << 4));
+}
+
+float lk_vec_dot_q4_1_q8_1_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q4_1 *x = vx;
+    const lk_block_q8_1 *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK8_1; b++) {
+        int8_t q[32];
+        unpack_4bit_32(x[b].qs, q);
+        const int32_t sumi = dot_i8(q, y[b].qs, 32);
+        /* sum((d q + m) dy a) = d dy sum(q a) + m (dy sum(a)), the last being y.s */
+        sum += lk_f16_to_f32(x[b].d) * lk_f16_to_f32(y[b].d) * (float)sumi +
+               lk_f16_to_f32(x[b].m) * lk_f16_to_f32(y[b].s);
+    }
+    return sum;
+}
+
+float lk_vec_dot_q5_0_q8_0_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q5_0 *x = vx;
+    const lk_block_q8_0 *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK8_0; b++) {
+        int8_t q[32];
+        unpack_5bit_32(x[b].qs, x[b].qh, q);
+        for (int j = 0; j < 32; j++) q[j] = (int8_t)(q[j] - 16);
+        sum += (float)dot_i8(q, y[b].qs, 32) * (lk_f16_to_f32(x[b].d) * lk_f16_to_f32(y[b].d));
+    }
+    return sum;
+}
+
+float lk_vec_dot_q5_1_q8_1_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q5_1 *x = vx;
+    const lk_block_q8_1 *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK8_1; b++) {
+        int8_t q[32];
+        unpack_5bit_32(x[b].qs, x[b].qh, q);
+        const int32_t sumi = dot_i8(q, y[b].qs, 32);
+        sum += lk_f16_to_f32(x[b].d) * lk_f16_to_f32(y[b].d) * (float)sumi +
+               lk_f16_to_f32(x[b].m) * lk_f16_to_f32(y[b].s);
+    }
+    return sum;
+}
+
+/* Q2_K: levels 0..3 of element 128h + 32s + l in bits 2s of qs[32h + l]. */
+float lk_vec_dot_q2_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q2_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int8_t q[LK_QK_K];
+        for (int e = 0; e < LK_QK_K; e++)
+            q[e] = (int8_t)((x[b].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3);
+        int32_t sumi = 0, summ = 0;
+        for (int k = 0; k < 16; k++) {
+            sumi += (x[b].scales[k] & 0xF) * dot_i8(q + 16 * k, y[b].qs + 16 * k, 16);
+            summ += (x[b].scales[k] >> 4) * y[b].bsums[k];
+        }
+        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi -
+                         lk_f16_to_f32(x[b].dmin) * (float)summ);
+    }
+    return sum;
+}
+
+/* Q3_K: low two bits as Q2_K, bit 2 of element 32s + l in bit s of hmask[l]. */
+float lk_vec_dot_q3_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q3_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int8_t q[LK_QK_K];
+        for (int e = 0; e < LK_QK_K; e++) {
+            const int low = (x[b].qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+            const int high = (x[b].hmask[e % 32] >> (e / 32)) & 1;
+            q[e] = (int8_t)(low + 4 * high - 4);
+        }
+        int32_t sumi = 0;
+        for (int k = 0; k < 16; k++) {
+            const int low = k < 8 ? x[b].scales[k] & 0xF : x[b].scales[k - 8] >> 4;
+            const int sc = (low | (((x[b].scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32;
+            sumi += sc * dot_i8(q + 16 * k, y[b].qs + 16 * k, 16);
+        }
+        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi);
+    }
+    return sum;
+}
+
+/* Q5_K: Q4_K's nibbles plus bit (2h or 2h+1) of qh[l]. */
+float lk_vec_dot_q5_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q5_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int32_t sumi = 0, summ = 0;
+        for (int k = 0; k < 8; k++) {
+            uint8_t sc, mn;
+            lk_get_scale_min_k4(k, x[b].scales, &sc, &mn);
+            int8_t q[32];
+            for (int l = 0; l < 32; l++)
+                q[l] = (int8_t)(((x[b].qs[32 * (k / 2) + l] >> (4 * (k & 1))) & 0xF) |
+                                (((x[b].qh[l] >> k) & 1) << 4));
+            sumi += sc * dot_i8(q, y[b].qs + 32 * k, 32);
+            summ += mn * (y[b].bsums[2 * k] + y[b].bsums[2 * k + 1]);
+        }
+        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi -
+                         lk_f16_to_f32(x[b].dmin) * (float)summ);
+    }
+    return sum;
+}
+
 static bool have_avx2(void) {
 #if defined(__x86_64__)
     const lk_cpu_features *f = lk_cpu();
@@ -104,16 +237,26 @@ lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
         case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_avx2;
         case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_avx2;
         case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_avx2;
-        default: return NULL;
+        default: break; /* no SIMD twin yet: the scalar kernel */
         }
     }
 #else
     (void)have_avx2;
 #endif
+    return lk_vec_dot_scalar_for(t);
+}
+
+lk_vec_dot_fn lk_vec_dot_scalar_for(lk_dtype t) {
     switch (t) {
     case LK_DTYPE_Q4_0: return lk_vec_dot_q4_0_q8_0_scalar;
+    case LK_DTYPE_Q4_1: return lk_vec_dot_q4_1_q8_1_scalar;
+    case LK_DTYPE_Q5_0: return lk_vec_dot_q5_0_q8_0_scalar;
+    case LK_DTYPE_Q5_1: return lk_vec_dot_q5_1_q8_1_scalar;
     case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_scalar;
+    case LK_DTYPE_Q2_K: return lk_vec_dot_q2_k_q8_k_scalar;
+    case LK_DTYPE_Q3_K: return lk_vec_dot_q3_k_q8_k_scalar;
     case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_scalar;
+    case LK_DTYPE_Q5_K: return lk_vec_dot_q5_k_q8_k_scalar;
     case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_scalar;
     default: return NULL;
     }
@@ -122,8 +265,14 @@ lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
 lk_dtype lk_vec_dot_act_type(lk_dtype t) {
     switch (t) {
     case LK_DTYPE_Q4_0:
+    case LK_DTYPE_Q5_0:
     case LK_DTYPE_Q8_0: return LK_DTYPE_Q8_0;
+    case LK_DTYPE_Q4_1:
+    case LK_DTYPE_Q5_1: return LK_DTYPE_Q8_1;
+    case LK_DTYPE_Q2_K:
+    case LK_DTYPE_Q3_K:
     case LK_DTYPE_Q4_K:
+    case LK_DTYPE_Q5_K:
     case LK_DTYPE_Q6_K: return LK_DTYPE_Q8_K;
     default: return LK_DTYPE_INVALID;
     }

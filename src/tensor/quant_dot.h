@@ -21,11 +21,14 @@
 /* x: one row of n weights, y: the n activations in lk_vec_dot_act_type. */
 typedef float (*lk_vec_dot_fn)(int64_t n, const void *x, const void *y);
 
-/* The fastest kernel this CPU runs for weights of type t (Q4_0, Q8_0,
- * Q4_K, Q6_K); NULL for other types. Honors LLMKIT_CPU_MAX. */
+/* The fastest kernel this CPU runs for weights of type t (Q4_0, Q4_1, Q5_0,
+ * Q5_1, Q8_0, Q2_K..Q6_K); NULL for other types. Honors LLMKIT_CPU_MAX.
+ * SIMD so far: Q4_0, Q8_0, Q4_K, Q6_K (AVX2); the others run scalar. */
 lk_vec_dot_fn lk_vec_dot_for(lk_dtype t);
-/* The activation type the kernel for t expects (LK_DTYPE_Q8_0 or
- * LK_DTYPE_Q8_K); LK_DTYPE_INVALID when there is no kernel. */
+/* The scalar reference for t (NULL for other types). */
+lk_vec_dot_fn lk_vec_dot_scalar_for(lk_dtype t);
+/* The activation type the kernel for t expects: Q8_0 (Q4_0, Q5_0, Q8_0),
+ * Q8_1 (Q4_1, Q5_1) or Q8_K (K-quants); LK_DTYPE_INVALID without a kernel. */
 lk_dtype lk_vec_dot_act_type(lk_dtype t);
 
 float lk_vec_dot_q4_0_q8_0(int64_t n, const void *x, const void *y);
@@ -38,6 +41,12 @@ float lk_vec_dot_q4_0_q8_0_scalar(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q8_0_q8_0_scalar(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q4_k_q8_k_scalar(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q6_k_q8_k_scalar(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q4_1_q8_1_scalar(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q5_0_q8_0_scalar(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q5_1_q8_1_scalar(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q2_k_q8_k_scalar(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q3_k_q8_k_scalar(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q5_k_q8_k_scalar(int64_t n, const void *x, const void *y);
 
 #if defined(__x86_64__)
 /* AVX2+FMA+F16C kernels: call only when lk_cpu() reports all three. */
