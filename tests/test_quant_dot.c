@@ -96,11 +96,18 @@ int main(void) {
     /* Every type's scalar reference against the dequantized double dot. */
     const lk_dtype all[] = {LK_DTYPE_Q4_1, LK_DTYPE_Q5_0, LK_DTYPE_Q5_1, LK_DTYPE_Q2_K,
                             LK_DTYPE_Q3_K, LK_DTYPE_Q5_K};
+    dot_fn all_simd[6] = {NULL};
+#if defined(__x86_64__)
+    if (q4_simd) {
+        all_simd[1] = lk_vec_dot_q5_0_q8_0_avx2;
+        all_simd[5] = lk_vec_dot_q5_k_q8_k_avx2;
+    }
+#endif
     for (size_t t = 0; t < sizeof all / sizeof all[0]; t++) {
         const bool k = lk_vec_dot_act_type(all[t]) == LK_DTYPE_Q8_K;
         for (size_t i = 0; i < 4; i++)
-            check_size(all[t], k ? ksizes[i] : sizes[i], lk_vec_dot_scalar_for(all[t]), NULL,
-                       lk_dtype_name(all[t]));
+            check_size(all[t], k ? ksizes[i] : sizes[i], lk_vec_dot_scalar_for(all[t]),
+                       all_simd[t], lk_dtype_name(all[t]));
     }
     for (size_t i = 0; i < sizeof ksizes / sizeof ksizes[0]; i++) {
         check_size(LK_DTYPE_Q4_K, ksizes[i], lk_vec_dot_q4_k_q8_k_scalar, q4k_simd, "q4_k");

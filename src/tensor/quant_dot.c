@@ -237,6 +237,8 @@ lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
         case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_avx2;
         case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_avx2;
         case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_avx2;
+        case LK_DTYPE_Q5_0: return lk_vec_dot_q5_0_q8_0_avx2;
+        case LK_DTYPE_Q5_K: return lk_vec_dot_q5_k_q8_k_avx2;
         default: break; /* no SIMD twin yet: the scalar kernel */
         }
     }

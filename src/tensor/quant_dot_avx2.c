@@ -144,3 +144,78 @@ float lk_vec_dot_q6_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
     }
     return hsum(acc) + sum;
 }
+
+/* ---------------------------------------------------------------- 5-bit types */
+
+/* 0xFF in byte i where bit i of `bits` is set, 0 elsewhere. */
+static inline __m256i bits_to_bytes(uint32_t bits) {
+    /* Bytes 0..7 see byte 0 of bits, 8..15 byte 1, and so on (the shuffle
+     * works within each 128-bit lane, both of which hold all four bytes). */
+    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2,
+                                          2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), pick);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
+}
+
+float lk_vec_dot_q5_0_q8_0_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q5_0 *x = vx;
+    const lk_block_q8_0 *y = vy;
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / LK_QK8_0; b++) {
+        const __m256 d = _mm256_set1_ps(half_to_float(x[b].d) * half_to_float(y[b].d));
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)x[b].qs);
+        const __m128i lo = _mm_and_si128(packed, low4);
+        const __m128i hi = _mm_and_si128(_mm_srli_epi16(packed, 4), low4);
+        const uint32_t qh = (uint32_t)x[b].qh[0] | ((uint32_t)x[b].qh[1] << 8) |
+                            ((uint32_t)x[b].qh[2] << 16) | ((uint32_t)x[b].qh[3] << 24);
+        const __m256i fifth = _mm256_and_si256(bits_to_bytes(qh), sixteen);
+        const __m256i qx =
+            _mm256_sub_epi8(_mm256_or_si256(_mm256_set_m128i(hi, lo), fifth), sixteen);
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(const void *)y[b].qs);
+        acc = _mm256_fmadd_ps(d, block_product(qx, qy), acc);
+    }
+    return hsum(acc);
+}
+
+float lk_vec_dot_q5_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q5_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i one = _mm256_set1_epi8(1);
+    float sum = 0.0f;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        uint8_t sc[8], mn[8];
+        int32_t summ = 0;
+        for (int k = 0; k < 8; k++) {
+            lk_get_scale_min_k4(k, x[b].scales, &sc[k], &mn[k]);
+            summ += mn[k] * (y[b].bsums[2 * k] + y[b].bsums[2 * k + 1]);
+        }
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(const void *)x[b].qh);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int j = 0; j < 4; j++) { /* 64 weights: sub-blocks 2j (low nibbles), 2j+1 (high) */
+            const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * j));
+            const __m256i h0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * j)), one);
+            const __m256i h1 =
+                _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * j + 1)), one);
+            const __m256i qlo = _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(h0, 4));
+            const __m256i qhi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
+                                                _mm256_slli_epi16(h1, 4));
+            const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j));
+            const __m256i a1 =
+                _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j + 32));
+            const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(qlo, a0),
+                                                 _mm256_set1_epi16((int16_t)sc[2 * j]));
+            const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(qhi, a1),
+                                                 _mm256_set1_epi16((int16_t)sc[2 * j + 1]));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+        }
+        const float d = y[b].d * half_to_float(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        sum -= y[b].d * half_to_float(x[b].dmin) * (float)summ;
+    }
+    return hsum(acc) + sum;
+}
