@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             uint8_t *y = calloc(abytes + 1, 1);
             memcpy(y, data, size < abytes ? size : abytes);
             const size_t asize = (size_t)lk_dtype_traits_of(at)->type_size;
-            const size_t qoff = at == LK_DTYPE_Q8_0 ? 2 : 4, nq = at == LK_DTYPE_Q8_0 ? 32 : 256;
+            const size_t qoff = at == LK_DTYPE_Q8_0 ? 2 : 4, nq = at == LK_DTYPE_Q8_K ? 256 : 32;
             for (size_t blk = 0; blk < abytes / asize; blk++)
                 for (size_t j = 0; j < nq; j++)
                     if (y[blk * asize + qoff + j] == 0x80) y[blk * asize + qoff + j] = 0x81;
