@@ -99,7 +99,11 @@ int main(void) {
     dot_fn all_simd[6] = {NULL};
 #if defined(__x86_64__)
     if (q4_simd) {
+        all_simd[0] = lk_vec_dot_q4_1_q8_1_avx2;
         all_simd[1] = lk_vec_dot_q5_0_q8_0_avx2;
+        all_simd[2] = lk_vec_dot_q5_1_q8_1_avx2;
+        all_simd[3] = lk_vec_dot_q2_k_q8_k_avx2;
+        all_simd[4] = lk_vec_dot_q3_k_q8_k_avx2;
         all_simd[5] = lk_vec_dot_q5_k_q8_k_avx2;
     }
 #endif

@@ -89,7 +89,7 @@ float lk_vec_dot_q6_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
 
 /* ------------------------------------------------ the remaining types
  * Written as "unpack the block's integer levels, then integer dots", the
- * most obviously correct form; their SIMD twins come later. */
+ * most obviously correct form. */
 
 static int32_t dot_i8(const int8_t *a, const int8_t *b, int n) {
     int32_t s = 0;
@@ -239,7 +239,11 @@ lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
         case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_avx2;
         case LK_DTYPE_Q5_0: return lk_vec_dot_q5_0_q8_0_avx2;
         case LK_DTYPE_Q5_K: return lk_vec_dot_q5_k_q8_k_avx2;
-        default: break; /* no SIMD twin yet: the scalar kernel */
+        case LK_DTYPE_Q4_1: return lk_vec_dot_q4_1_q8_1_avx2;
+        case LK_DTYPE_Q5_1: return lk_vec_dot_q5_1_q8_1_avx2;
+        case LK_DTYPE_Q2_K: return lk_vec_dot_q2_k_q8_k_avx2;
+        case LK_DTYPE_Q3_K: return lk_vec_dot_q3_k_q8_k_avx2;
+        default: return NULL;
         }
     }
 #else

@@ -219,3 +219,130 @@ float lk_vec_dot_q5_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
     }
     return hsum(acc) + sum;
 }
+
+/* ---------------------------------------------------------------- affine block-32 types
+ * Q4_1/Q5_1 levels are unsigned, so maddubs takes them as they are; the
+ * minimum contributes m * s per block, s = dy * sum(q8) being stored in Q8_1. */
+
+static inline __m256 unsigned_block_product(__m256i qx, __m256i qy) {
+    const __m256i dot32 = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, qy), _mm256_set1_epi16(1));
+    return _mm256_cvtepi32_ps(dot32);
+}
+
+float lk_vec_dot_q4_1_q8_1_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q4_1 *x = vx;
+    const lk_block_q8_1 *y = vy;
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK8_1; b++) {
+        const __m256 d = _mm256_set1_ps(half_to_float(x[b].d) * half_to_float(y[b].d));
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)x[b].qs);
+        const __m256i qx = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low4),
+                                            _mm_and_si128(packed, low4));
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(const void *)y[b].qs);
+        acc = _mm256_fmadd_ps(d, unsigned_block_product(qx, qy), acc);
+        mins += half_to_float(x[b].m) * half_to_float(y[b].s);
+    }
+    return hsum(acc) + mins;
+}
+
+float lk_vec_dot_q5_1_q8_1_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q5_1 *x = vx;
+    const lk_block_q8_1 *y = vy;
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    const __m256i sixteen = _mm256_set1_epi8(16);
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int64_t b = 0; b < n / LK_QK8_1; b++) {
+        const __m256 d = _mm256_set1_ps(half_to_float(x[b].d) * half_to_float(y[b].d));
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)x[b].qs);
+        const __m256i nib = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low4),
+                                             _mm_and_si128(packed, low4));
+        const uint32_t qh = (uint32_t)x[b].qh[0] | ((uint32_t)x[b].qh[1] << 8) |
+                            ((uint32_t)x[b].qh[2] << 16) | ((uint32_t)x[b].qh[3] << 24);
+        const __m256i qx = _mm256_or_si256(nib, _mm256_and_si256(bits_to_bytes(qh), sixteen));
+        const __m256i qy = _mm256_loadu_si256((const __m256i *)(const void *)y[b].qs);
+        acc = _mm256_fmadd_ps(d, unsigned_block_product(qx, qy), acc);
+        mins += half_to_float(x[b].m) * half_to_float(y[b].s);
+    }
+    return hsum(acc) + mins;
+}
+
+/* ---------------------------------------------------------------- Q2_K, Q3_K
+ * Both pack 2-bit fields as four groups of 32 per half of 128; group s of
+ * half h covers sub-blocks 8h + 2s (lanes 0..15) and 8h + 2s + 1 (16..31). */
+
+static inline __m256i pair_scales(int lo_scale, int hi_scale) {
+    return _mm256_set_m128i(_mm_set1_epi16((int16_t)hi_scale), _mm_set1_epi16((int16_t)lo_scale));
+}
+
+float lk_vec_dot_q2_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q2_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    const __m256i low2 = _mm256_set1_epi8(3);
+    float sum = 0.0f;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int32_t summ = 0;
+        for (int k = 0; k < 16; k++) summ += (x[b].scales[k] >> 4) * y[b].bsums[k];
+        __m256i sumi = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * h));
+            for (int s = 0; s < 4; s++) {
+                const __m256i q =
+                    _mm256_and_si256(_mm256_srl_epi16(bytes, _mm_cvtsi32_si128(2 * s)), low2);
+                const __m256i a =
+                    _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 128 * h + 32 * s));
+                const int k = 8 * h + 2 * s;
+                const __m256i sc = pair_scales(x[b].scales[k] & 0xF, x[b].scales[k + 1] & 0xF);
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), sc));
+            }
+        }
+        const float d = y[b].d * half_to_float(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        sum -= y[b].d * half_to_float(x[b].dmin) * (float)summ;
+    }
+    return hsum(acc) + sum;
+}
+
+/* Q3_K levels q - 4 with q = low2 + 4*hbit in 0..7: the products are taken
+ * with the unsigned q and 4 * sum(q8) (the block sums) taken off after. */
+float lk_vec_dot_q3_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
+    const lk_block_q3_k *x = vx;
+    const lk_block_q8_k *y = vy;
+    const __m256i low2 = _mm256_set1_epi8(3);
+    const __m256i one = _mm256_set1_epi8(1);
+    float sum = 0.0f;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / LK_QK_K; b++) {
+        int sc[16];
+        int32_t offset = 0;
+        for (int k = 0; k < 16; k++) {
+            const int low = k < 8 ? x[b].scales[k] & 0xF : x[b].scales[k - 8] >> 4;
+            sc[k] = (low | (((x[b].scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32;
+            offset += sc[k] * y[b].bsums[k];
+        }
+        const __m256i hmask = _mm256_loadu_si256((const __m256i *)(const void *)x[b].hmask);
+        __m256i sumi = _mm256_setzero_si256();
+        for (int h = 0; h < 2; h++) {
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * h));
+            for (int s = 0; s < 4; s++) {
+                const __m256i lo =
+                    _mm256_and_si256(_mm256_srl_epi16(bytes, _mm_cvtsi32_si128(2 * s)), low2);
+                const __m256i hb =
+                    _mm256_and_si256(_mm256_srl_epi16(hmask, _mm_cvtsi32_si128(4 * h + s)), one);
+                const __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
+                const __m256i a =
+                    _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 128 * h + 32 * s));
+                const int k = 8 * h + 2 * s;
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(q, a),
+                                                                pair_scales(sc[k], sc[k + 1])));
+            }
+        }
+        const float d = y[b].d * half_to_float(x[b].d);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        sum -= d * (float)(4 * offset);
+    }
+    return hsum(acc) + sum;
+}
