@@ -271,10 +271,32 @@ static void test_known_blocks(void) {
     CHECK_NEAR(y[31], 14.0f, 0);
 }
 
+/* lk_convert_row equals dequantize + quantize of the whole row. */
+static void test_convert(void) {
+    enum { N = 4096 * 2 + 512 }; /* more than one internal piece, odd tail */
+    static float x[N], f[N];
+    static uint16_t h[N];
+    static uint8_t a[N * 2], b[N * 2];
+    for (int i = 0; i < N; i++) x[i] = rand_unit();
+    CHECK_EQ_INT(lk_quantize_row(LK_DTYPE_BF16, x, h, N), LK_OK);
+    const lk_dtype targets[] = {LK_DTYPE_Q4_K, LK_DTYPE_Q8_0, LK_DTYPE_F16, LK_DTYPE_Q6_K};
+    for (size_t t = 0; t < 4; t++) {
+        uint64_t nbytes = 0;
+        CHECK(lk_dtype_row_bytes(targets[t], N, &nbytes));
+        CHECK_EQ_INT(lk_convert_row(LK_DTYPE_BF16, h, targets[t], a, N), LK_OK);
+        CHECK_EQ_INT(lk_dequantize_row(LK_DTYPE_BF16, h, f, N), LK_OK);
+        CHECK_EQ_INT(lk_quantize_row(targets[t], f, b, N), LK_OK);
+        CHECK_MSG(memcmp(a, b, nbytes) == 0, "convert bf16 -> %s", lk_dtype_name(targets[t]));
+    }
+    CHECK_EQ_INT(lk_convert_row(LK_DTYPE_F16, h, LK_DTYPE_Q4_K, a, 32), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_convert_row(LK_DTYPE_I8, h, LK_DTYPE_F16, a, 32), LK_ERR_UNSUPPORTED);
+}
+
 int main(void) {
     test_known_blocks();
     test_bad_args();
     test_golden();
     test_edge_cases();
+    test_convert();
     return lk_test_finish("test_quant");
 }

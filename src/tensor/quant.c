@@ -97,3 +97,21 @@ lk_status lk_dequantize_row(lk_dtype t, const void *x, float *y, int64_t n) {
     }
     return LK_OK;
 }
+
+lk_status lk_convert_row(lk_dtype src_type, const void *src, lk_dtype dst_type, void *dst,
+                         int64_t n) {
+    lk_status st = check_args(src_type, n);
+    if (st == LK_OK) st = check_args(dst_type, n);
+    if (st != LK_OK) return st;
+    enum { CHUNK = 4096 }; /* a multiple of every block size */
+    float buf[CHUNK];
+    const lk_dtype_traits *ts = lk_dtype_traits_of(src_type), *td = lk_dtype_traits_of(dst_type);
+    const uint8_t *in = src;
+    uint8_t *out = dst;
+    for (int64_t done = 0; done < n; done += CHUNK) {
+        const int64_t m = n - done < CHUNK ? n - done : CHUNK;
+        lk_dequantize_row(src_type, in + done / ts->block_size * ts->type_size, buf, m);
+        lk_quantize_row(dst_type, buf, out + done / td->block_size * td->type_size, m);
+    }
+    return LK_OK;
+}

@@ -28,6 +28,15 @@ lk_status lk_quantize_row(lk_dtype t, const float *x, void *y, int64_t n);
 /* x: lk_dtype_row_bytes(t, n) bytes -> y: [n] floats. Same errors. */
 lk_status lk_dequantize_row(lk_dtype t, const void *x, float *y, int64_t n);
 
+/* Converts n elements between any two supported types through float, in
+ * pieces of at most 4096 (no allocation): e.g. an F16 or BF16 tensor to
+ * Q4_K, or Q8_0 back to F16 (16 KiB of stack). n must be a multiple of both
+ * block sizes.
+ * The result equals dequantize-then-quantize of the whole row, since every
+ * type here quantizes each block on its own. */
+lk_status lk_convert_row(lk_dtype src_type, const void *src, lk_dtype dst_type, void *dst,
+                         int64_t n);
+
 /* ------------------------------------------------ per-type entry points
  * n must be a multiple of the block size (not checked here). */
 
