@@ -15,9 +15,10 @@
 #include "tensor/quant.h"
 #include "test.h"
 
-static const lk_dtype k_types[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q4_1, LK_DTYPE_Q5_0, LK_DTYPE_Q5_1,
-                                   LK_DTYPE_Q8_0, LK_DTYPE_Q8_1, LK_DTYPE_Q2_K, LK_DTYPE_Q3_K,
-                                   LK_DTYPE_Q4_K, LK_DTYPE_Q5_K, LK_DTYPE_Q6_K, LK_DTYPE_Q8_K};
+static const lk_dtype k_types[] = {LK_DTYPE_F16,  LK_DTYPE_BF16, LK_DTYPE_Q4_0, LK_DTYPE_Q4_1,
+                                   LK_DTYPE_Q5_0, LK_DTYPE_Q5_1, LK_DTYPE_Q8_0, LK_DTYPE_Q8_1,
+                                   LK_DTYPE_Q2_K, LK_DTYPE_Q3_K, LK_DTYPE_Q4_K, LK_DTYPE_Q5_K,
+                                   LK_DTYPE_Q6_K, LK_DTYPE_Q8_K};
 #define N_TYPES (sizeof k_types / sizeof k_types[0])
 
 static uint64_t fnv1a64(const void *data, size_t n) {

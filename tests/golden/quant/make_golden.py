@@ -4,8 +4,8 @@
 Loads libggml-base.so from the npm package @node-llama-cpp/linux-x64 (pinned
 below) with ctypes and records, for a fixed set of input floats:
   - the bytes ggml_quantize_chunk writes for each type without an importance
-    matrix (what `llama-quantize` writes), or quantize_row_*_ref for the
-    activation types Q8_1 and Q8_K;
+    matrix (what `llama-quantize` writes; F16 and BF16 included), or
+    quantize_row_*_ref for the activation types Q8_1 and Q8_K;
   - an FNV-1a 64 hash of the floats dequantize_row_* gives back for those
     bytes and for random blocks (random quants, sane random scales).
 
@@ -29,6 +29,8 @@ N_ROWS = 5  # 2560 floats: 10 super-blocks, 80 legacy blocks
 
 # name, ggml type id, block size, block bytes, offsets of f16 fields
 TYPES = [
+    ("f16", 1, 1, 2, []),
+    ("bf16", 30, 1, 2, []),
     ("q4_0", 2, 32, 18, [0]),
     ("q4_1", 3, 32, 20, [0, 2]),
     ("q5_0", 6, 32, 22, [0]),
@@ -69,6 +71,13 @@ def inputs():
 
 def random_blocks(name, bs, size, f16_offsets, nblocks=8):
     rnd = random.Random("llmkit-" + name)
+    if name in ("f16", "bf16"):  # 256 random finite values (no NaN/inf payload questions)
+        vals = []
+        while len(vals) < 256:
+            h = rnd.getrandbits(16)
+            if (name == "f16" and (h >> 10) & 0x1f != 0x1f) or (name == "bf16" and (h >> 7) & 0xff != 0xff):
+                vals.append(h)
+        return struct.pack("<256H", *vals)
     out = bytearray()
     for _ in range(nblocks):
         blk = bytearray(rnd.getrandbits(8) for _ in range(size))
@@ -120,7 +129,8 @@ def main():
         if name in NO_DEQUANT:
             manifest.append("%s %d - %d -" % (name, nbytes, len(rb)))
             continue
-        deq = getattr(lib, "dequantize_row_%s" % name.replace("_k", "_K"))
+        deq = {"f16": lib.ggml_fp16_to_fp32_row, "bf16": lib.ggml_bf16_to_fp32_row}.get(name) or \
+            getattr(lib, "dequantize_row_%s" % name.replace("_k", "_K"))
         out = np.zeros(n, dtype=np.float32)
         deq(ctypes.c_char_p(qb), out.ctypes.data_as(ctypes.c_void_p), ctypes.c_int64(n))
         h1 = fnv1a64(out.tobytes())
