@@ -6,6 +6,7 @@
  * block, including random ones, to the very same floats. The fixtures test
  * (test_quant_fixtures.c) does the same on real model files. */
 #include <float.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,11 +294,52 @@ static void test_convert(void) {
     CHECK_EQ_INT(lk_convert_row(LK_DTYPE_I8, h, LK_DTYPE_F16, a, 32), LK_ERR_UNSUPPORTED);
 }
 
+static void test_validate(void) {
+    float x[512];
+    for (int i = 0; i < 512; i++) x[i] = rand_unit();
+    const lk_dtype types[] = {LK_DTYPE_F32,  LK_DTYPE_F16,  LK_DTYPE_BF16, LK_DTYPE_Q4_0,
+                              LK_DTYPE_Q4_1, LK_DTYPE_Q5_1, LK_DTYPE_Q8_0, LK_DTYPE_Q2_K,
+                              LK_DTYPE_Q3_K, LK_DTYPE_Q4_K, LK_DTYPE_Q5_K, LK_DTYPE_Q6_K,
+                              LK_DTYPE_Q8_K};
+    static uint8_t q[512 * 4];
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const lk_dtype type = types[t];
+        const lk_dtype_traits *tr = lk_dtype_traits_of(type);
+        uint64_t nbytes = 0, bad = 99;
+        CHECK(lk_dtype_row_bytes(type, 512, &nbytes));
+        CHECK_EQ_INT(lk_quantize_row(type, x, q, 512), LK_OK);
+        CHECK_EQ_INT(lk_quant_validate(type, q, nbytes, &bad), LK_OK);
+        CHECK_EQ_INT(lk_quant_validate(type, q, nbytes - 1, &bad), LK_ERR_ARG);
+        /* A NaN in the last block's (first) scale, or its last element for
+         * plain types: found, at the right block. */
+        const uint64_t last = nbytes / (uint64_t)tr->type_size - 1;
+        uint8_t *blk = q + last * (uint64_t)tr->type_size;
+        size_t off = 0;
+        if (type == LK_DTYPE_Q2_K) off = offsetof(lk_block_q2_k, d);
+        if (type == LK_DTYPE_Q3_K) off = offsetof(lk_block_q3_k, d);
+        if (type == LK_DTYPE_Q6_K) off = offsetof(lk_block_q6_k, d);
+        if (type == LK_DTYPE_F32 || type == LK_DTYPE_Q8_K) {
+            const float nan = NAN;
+            memcpy(blk, &nan, 4);
+        } else if (type == LK_DTYPE_BF16) {
+            blk[0] = 0xc0;
+            blk[1] = 0x7f;
+        } else {
+            blk[off] = 0x00;
+            blk[off + 1] = 0x7e; /* half NaN */
+        }
+        CHECK_EQ_INT(lk_quant_validate(type, q, nbytes, &bad), LK_ERR_FORMAT);
+        CHECK_EQ_INT(bad, last);
+    }
+    CHECK_EQ_INT(lk_quant_validate(LK_DTYPE_I32, q, 4, NULL), LK_ERR_UNSUPPORTED);
+}
+
 int main(void) {
     test_known_blocks();
     test_bad_args();
     test_golden();
     test_edge_cases();
     test_convert();
+    test_validate();
     return lk_test_finish("test_quant");
 }

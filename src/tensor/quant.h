@@ -28,6 +28,14 @@ lk_status lk_quantize_row(lk_dtype t, const float *x, void *y, int64_t n);
 /* x: lk_dtype_row_bytes(t, n) bytes -> y: [n] floats. Same errors. */
 lk_status lk_dequantize_row(lk_dtype t, const void *x, float *y, int64_t n);
 
+/* llama.cpp's check of quantized data (ggml_validate_row_data): every
+ * scale of every block, and every element of F32/F16/BF16 data, is finite.
+ * nbytes must be a whole number of blocks. On failure *bad_block (if not
+ * NULL) is the index of the first bad block (element, for plain types).
+ * LK_ERR_FORMAT for NaN/inf, LK_ERR_ARG for a partial block,
+ * LK_ERR_UNSUPPORTED for other types. */
+lk_status lk_quant_validate(lk_dtype t, const void *data, uint64_t nbytes, uint64_t *bad_block);
+
 /* Converts n elements between any two supported types through float, in
  * pieces of at most 4096 (no allocation): e.g. an F16 or BF16 tensor to
  * Q4_K, or Q8_0 back to F16 (16 KiB of stack). n must be a multiple of both
