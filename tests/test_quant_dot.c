@@ -74,6 +74,43 @@ static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, co
     free(qa);
 }
 
+/* matvec = one dot per row; close to the float product of the dequantized
+ * weights with the unquantized activations. */
+static void test_matvec(lk_dtype t, int64_t rows, int64_t cols) {
+    float *w = malloc((size_t)(rows * cols) * sizeof(float));
+    float *wd = malloc((size_t)(rows * cols) * sizeof(float));
+    float *x = malloc((size_t)cols * sizeof(float)), *y = malloc((size_t)rows * sizeof(float));
+    for (int64_t i = 0; i < rows * cols; i++) w[i] = rand_unit();
+    for (int64_t i = 0; i < cols; i++) x[i] = rand_unit();
+    uint64_t row_bytes = 0;
+    CHECK(lk_dtype_row_bytes(t, cols, &row_bytes));
+    uint8_t *q = malloc(row_bytes * (uint64_t)rows);
+    CHECK_EQ_INT(lk_quantize_row(t, w, q, rows * cols), LK_OK);
+    CHECK_EQ_INT(lk_dequantize_row(t, q, wd, rows * cols), LK_OK);
+    const uint64_t sbytes = lk_quant_matvec_scratch_bytes(t, cols);
+    CHECK(sbytes > 0);
+    void *scratch = malloc(sbytes);
+    CHECK_EQ_INT(lk_quant_matvec(t, q, rows, cols, x, y, scratch), LK_OK);
+    double err = 0, norm = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        double ref = 0;
+        for (int64_t c = 0; c < cols; c++) ref += (double)wd[r * cols + c] * x[c];
+        err += (y[r] - ref) * (y[r] - ref);
+        norm += ref * ref;
+        /* Exactly the kernel's value for that row. */
+        CHECK(y[r] == lk_vec_dot_for(t)(cols, q + (uint64_t)r * row_bytes, scratch));
+    }
+    CHECK_MSG(sqrt(err / norm) < 0.02, "%s matvec: relative error %g", lk_dtype_name(t),
+              sqrt(err / norm));
+    CHECK_EQ_INT(lk_quant_matvec(t, q, rows, cols + 1, x, y, scratch), LK_ERR_ARG);
+    free(scratch);
+    free(q);
+    free(w);
+    free(wd);
+    free(x);
+    free(y);
+}
+
 int main(void) {
     const int64_t sizes[] = {32, 96, 224, 1056, 4128, 32 * 999};
     const int64_t ksizes[] = {256, 768, 256 * 13, 256 * 47};
@@ -127,6 +164,12 @@ int main(void) {
     CHECK(lk_vec_dot_act_type(LK_DTYPE_Q5_1) == LK_DTYPE_Q8_1);
     CHECK(lk_vec_dot_act_type(LK_DTYPE_Q6_K) == LK_DTYPE_Q8_K);
     CHECK(lk_vec_dot_act_type(LK_DTYPE_Q4_0) == LK_DTYPE_Q8_0);
+    test_matvec(LK_DTYPE_Q4_0, 7, 96);
+    test_matvec(LK_DTYPE_Q5_1, 5, 160);
+    test_matvec(LK_DTYPE_Q4_K, 9, 512);
+    test_matvec(LK_DTYPE_Q6_K, 3, 768);
+    CHECK_EQ_INT(lk_quant_matvec(LK_DTYPE_F16, NULL, 1, 32, NULL, NULL, NULL), LK_ERR_UNSUPPORTED);
+    CHECK(lk_quant_matvec_scratch_bytes(LK_DTYPE_Q4_K, 100) == 0);
     /* Extreme quants: x = -128 (possible in a file) times y = +-127. */
     lk_block_q8_0 x, y;
     x.d = y.d = lk_f32_to_f16(1.0f);

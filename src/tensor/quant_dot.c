@@ -8,6 +8,7 @@
 
 #include "base/cpu.h"
 #include "tensor/dtype.h"
+#include "tensor/quant.h"
 
 float lk_vec_dot_q4_0_q8_0_scalar(int64_t n, const void *vx, const void *vy) {
     const lk_block_q4_0 *x = vx;
@@ -298,4 +299,26 @@ float lk_vec_dot_q4_k_q8_k(int64_t n, const void *x, const void *y) {
 
 float lk_vec_dot_q6_k_q8_k(int64_t n, const void *x, const void *y) {
     return lk_vec_dot_for(LK_DTYPE_Q6_K)(n, x, y);
+}
+
+uint64_t lk_quant_matvec_scratch_bytes(lk_dtype t, int64_t cols) {
+    const lk_dtype at = lk_vec_dot_act_type(t);
+    uint64_t wbytes = 0, abytes = 0;
+    if (at == LK_DTYPE_INVALID || !lk_dtype_row_bytes(t, cols, &wbytes) ||
+        !lk_dtype_row_bytes(at, cols, &abytes))
+        return 0;
+    return abytes;
+}
+
+lk_status lk_quant_matvec(lk_dtype t, const void *w, int64_t rows, int64_t cols, const float *x,
+                          float *y, void *scratch) {
+    const lk_vec_dot_fn dot = lk_vec_dot_for(t);
+    if (!dot) return LK_ERR_UNSUPPORTED;
+    uint64_t row_bytes = 0;
+    if (rows < 0 || !lk_dtype_row_bytes(t, cols, &row_bytes)) return LK_ERR_ARG;
+    lk_status st = lk_quantize_row(lk_vec_dot_act_type(t), x, scratch, cols);
+    if (st != LK_OK) return st;
+    const uint8_t *row = w;
+    for (int64_t r = 0; r < rows; r++, row += row_bytes) y[r] = dot(cols, row, scratch);
+    return LK_OK;
 }

@@ -31,6 +31,20 @@ lk_vec_dot_fn lk_vec_dot_scalar_for(lk_dtype t);
  * Q8_1 (Q4_1, Q5_1) or Q8_K (K-quants); LK_DTYPE_INVALID without a kernel. */
 lk_dtype lk_vec_dot_act_type(lk_dtype t);
 
+/* Bytes of scratch lk_quant_matvec needs for cols activations of weight
+ * type t; 0 when t has no kernel or cols is not a multiple of its block. */
+uint64_t lk_quant_matvec_scratch_bytes(lk_dtype t, int64_t cols);
+
+/* y[r] = sum_c W[r][c] * x[c] for r < rows, single-threaded:
+ *   w: [rows][cols] weights of type t, rows stored back to back;
+ *   x: [cols] floats, quantized once into scratch (the size above);
+ *   y: [rows] floats.
+ * LK_ERR_UNSUPPORTED for a type without a kernel, LK_ERR_ARG when cols is
+ * not a multiple of the block size. A caller splitting rows across threads
+ * quantizes x once and calls the lk_vec_dot_for kernel per row itself. */
+lk_status lk_quant_matvec(lk_dtype t, const void *w, int64_t rows, int64_t cols, const float *x,
+                          float *y, void *scratch);
+
 float lk_vec_dot_q4_0_q8_0(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q8_0_q8_0(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q4_k_q8_k(int64_t n, const void *x, const void *y);
