@@ -6,8 +6,8 @@
  * block, including random ones, to the very same floats. The fixtures test
  * (test_quant_fixtures.c) does the same on real model files. */
 #include <float.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 

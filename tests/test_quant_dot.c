@@ -59,12 +59,12 @@ static void check_size(lk_dtype wtype, int64_t n, dot_fn scalar, dot_fn simd, co
         }
     }
     const float s = scalar(n, qw, qa);
-    CHECK_MSG(fabs(s - exact) <= tol, "%s scalar n=%lld: %.9g vs exact %.9g",
-              label, (long long)n, s, exact);
+    CHECK_MSG(fabs(s - exact) <= tol, "%s scalar n=%lld: %.9g vs exact %.9g", label, (long long)n,
+              s, exact);
     if (simd) {
         const float v = simd(n, qw, qa);
-        CHECK_MSG(fabs(v - s) <= 1e-5 * scale + 1e-30, "%s simd n=%lld: %.9g vs scalar %.9g",
-                  label, (long long)n, v, s);
+        CHECK_MSG(fabs(v - s) <= 1e-5 * scale + 1e-30, "%s simd n=%lld: %.9g vs scalar %.9g", label,
+                  (long long)n, v, s);
     }
     free(w);
     free(a);
@@ -131,8 +131,8 @@ int main(void) {
         check_size(LK_DTYPE_Q8_0, sizes[i], lk_vec_dot_q8_0_q8_0_scalar, q8_simd, "q8_0");
     }
     /* Every type's scalar reference against the dequantized double dot. */
-    const lk_dtype all[] = {LK_DTYPE_Q4_1, LK_DTYPE_Q5_0, LK_DTYPE_Q5_1, LK_DTYPE_Q2_K,
-                            LK_DTYPE_Q3_K, LK_DTYPE_Q5_K};
+    const lk_dtype all[] = {LK_DTYPE_Q4_1, LK_DTYPE_Q5_0, LK_DTYPE_Q5_1,
+                            LK_DTYPE_Q2_K, LK_DTYPE_Q3_K, LK_DTYPE_Q5_K};
     dot_fn all_simd[6] = {NULL};
 #if defined(__x86_64__)
     if (q4_simd) {
@@ -147,13 +147,31 @@ int main(void) {
     for (size_t t = 0; t < sizeof all / sizeof all[0]; t++) {
         const bool k = lk_vec_dot_act_type(all[t]) == LK_DTYPE_Q8_K;
         for (size_t i = 0; i < 4; i++)
-            check_size(all[t], k ? ksizes[i] : sizes[i], lk_vec_dot_scalar_for(all[t]),
-                       all_simd[t], lk_dtype_name(all[t]));
+            check_size(all[t], k ? ksizes[i] : sizes[i], lk_vec_dot_scalar_for(all[t]), all_simd[t],
+                       lk_dtype_name(all[t]));
     }
     for (size_t i = 0; i < sizeof ksizes / sizeof ksizes[0]; i++) {
         check_size(LK_DTYPE_Q4_K, ksizes[i], lk_vec_dot_q4_k_q8_k_scalar, q4k_simd, "q4_k");
         check_size(LK_DTYPE_Q6_K, ksizes[i], lk_vec_dot_q6_k_q8_k_scalar, q6k_simd, "q6_k");
     }
+#if defined(__x86_64__)
+    if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && q4_simd) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            check_size(LK_DTYPE_Q4_0, sizes[i], lk_vec_dot_q4_0_q8_0_scalar,
+                       lk_vec_dot_q4_0_q8_0_avx512, "q4_0 avx512");
+            check_size(LK_DTYPE_Q8_0, sizes[i], lk_vec_dot_q8_0_q8_0_scalar,
+                       lk_vec_dot_q8_0_q8_0_avx512, "q8_0 avx512");
+        }
+        for (size_t i = 0; i < sizeof ksizes / sizeof ksizes[0]; i++) {
+            check_size(LK_DTYPE_Q4_K, ksizes[i], lk_vec_dot_q4_k_q8_k_scalar,
+                       lk_vec_dot_q4_k_q8_k_avx512, "q4_k avx512");
+            check_size(LK_DTYPE_Q6_K, ksizes[i], lk_vec_dot_q6_k_q8_k_scalar,
+                       lk_vec_dot_q6_k_q8_k_avx512, "q6_k avx512");
+        }
+    } else {
+        fprintf(stderr, "test_quant_dot: no AVX-512 VNNI on this CPU, its kernels not checked\n");
+    }
+#endif
     /* Dispatch: a kernel for every weight type, none for activation types. */
     CHECK(lk_vec_dot_for(LK_DTYPE_Q4_0) != NULL);
     CHECK(lk_vec_dot_for(LK_DTYPE_Q8_0) != NULL);
@@ -179,5 +197,13 @@ int main(void) {
     }
     const float s = lk_vec_dot_q8_0_q8_0_scalar(32, &x, &y);
     CHECK_NEAR(lk_vec_dot_q8_0_q8_0(32, &x, &y), s, 0);
+#if defined(__x86_64__)
+    /* VNNI handles an activation of -128 exactly (AVX2 needs [-127, 127]). */
+    if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && q4_simd) {
+        for (int j = 0; j < 32; j++) y.qs[j] = (int8_t)(j % 3 ? -128 : 127);
+        CHECK_NEAR(lk_vec_dot_q8_0_q8_0_avx512(32, &x, &y), lk_vec_dot_q8_0_q8_0_scalar(32, &x, &y),
+                   0);
+    }
+#endif
     return lk_test_finish("test_quant_dot");
 }

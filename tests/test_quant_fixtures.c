@@ -93,8 +93,8 @@ static void check_file(const lk_gguf *src, const char *label) {
             ss += (double)f[j] * f[j];
         }
         const double rel_rmse = ss > 0 ? sqrt(se / ss) : sqrt(se);
-        CHECK_MSG(rel_rmse <= rmse_bound(t->type), "%s %s (%s): relative RMSE %.4g > %.4g",
-                  label, t->name, lk_dtype_name(t->type), rel_rmse, rmse_bound(t->type));
+        CHECK_MSG(rel_rmse <= rmse_bound(t->type), "%s %s (%s): relative RMSE %.4g > %.4g", label,
+                  t->name, lk_dtype_name(t->type), rel_rmse, rmse_bound(t->type));
         free(deq);
         free(mine);
     }

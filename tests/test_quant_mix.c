@@ -26,23 +26,23 @@ static int build_model(char which, tensor_shape *t, lk_quant_mix_model *m) {
     const bool tied = which == 'b';
     const int hd = n_embd / n_head;
     int n = 0;
-#define ADD(nm, d, a, b)                                                                     \
-    do {                                                                                     \
-        snprintf(t[n].name, sizeof t[n].name, "%s", nm);                                     \
-        t[n].n_dims = d;                                                                     \
-        t[n].ne[0] = a;                                                                      \
-        t[n].ne[1] = b;                                                                      \
-        n++;                                                                                 \
+#define ADD(nm, d, a, b)                                                                           \
+    do {                                                                                           \
+        snprintf(t[n].name, sizeof t[n].name, "%s", nm);                                           \
+        t[n].n_dims = d;                                                                           \
+        t[n].ne[0] = a;                                                                            \
+        t[n].ne[1] = b;                                                                            \
+        n++;                                                                                       \
     } while (0)
     ADD("token_embd.weight", 2, n_embd, vocab);
     ADD("output_norm.weight", 1, n_embd, 1);
     if (!tied) ADD("output.weight", 2, n_embd, vocab);
     for (int i = 0; i < n_layer; i++) {
         char nm[64];
-#define LAYER(suffix, d, a, b)                                                               \
-    do {                                                                                     \
-        snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix);                                     \
-        ADD(nm, d, a, b);                                                                    \
+#define LAYER(suffix, d, a, b)                                                                     \
+    do {                                                                                           \
+        snprintf(nm, sizeof nm, "blk.%d.%s", i, suffix);                                           \
+        ADD(nm, d, a, b);                                                                          \
     } while (0)
         LAYER("attn_norm.weight", 1, n_embd, 1);
         LAYER("attn_q.weight", 2, n_embd, n_embd);

@@ -57,8 +57,8 @@ float lk_vec_dot_q4_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
             sumi += sc * s;
             summ += mn * (y[b].bsums[2 * k] + y[b].bsums[2 * k + 1]);
         }
-        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi -
-                         lk_f16_to_f32(x[b].dmin) * (float)summ);
+        sum +=
+            y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi - lk_f16_to_f32(x[b].dmin) * (float)summ);
     }
     return sum;
 }
@@ -169,8 +169,8 @@ float lk_vec_dot_q2_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
             sumi += (x[b].scales[k] & 0xF) * dot_i8(q + 16 * k, y[b].qs + 16 * k, 16);
             summ += (x[b].scales[k] >> 4) * y[b].bsums[k];
         }
-        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi -
-                         lk_f16_to_f32(x[b].dmin) * (float)summ);
+        sum +=
+            y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi - lk_f16_to_f32(x[b].dmin) * (float)summ);
     }
     return sum;
 }
@@ -215,8 +215,8 @@ float lk_vec_dot_q5_k_q8_k_scalar(int64_t n, const void *vx, const void *vy) {
             sumi += sc * dot_i8(q, y[b].qs + 32 * k, 32);
             summ += mn * (y[b].bsums[2 * k] + y[b].bsums[2 * k + 1]);
         }
-        sum += y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi -
-                         lk_f16_to_f32(x[b].dmin) * (float)summ);
+        sum +=
+            y[b].d * (lk_f16_to_f32(x[b].d) * (float)sumi - lk_f16_to_f32(x[b].dmin) * (float)summ);
     }
     return sum;
 }
@@ -230,8 +230,26 @@ static bool have_avx2(void) {
 #endif
 }
 
+static bool have_avx512_vnni(void) {
+#if defined(__x86_64__)
+    const lk_cpu_features *f = lk_cpu();
+    return f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && have_avx2();
+#else
+    return false;
+#endif
+}
+
 lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
 #if defined(__x86_64__)
+    if (have_avx512_vnni()) {
+        switch (t) {
+        case LK_DTYPE_Q4_0: return lk_vec_dot_q4_0_q8_0_avx512;
+        case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_avx512;
+        case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_avx512;
+        case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_avx512;
+        default: break; /* the AVX2 kernel */
+        }
+    }
     if (have_avx2()) {
         switch (t) {
         case LK_DTYPE_Q4_0: return lk_vec_dot_q4_0_q8_0_avx2;
@@ -249,6 +267,7 @@ lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
     }
 #else
     (void)have_avx2;
+    (void)have_avx512_vnni;
 #endif
     return lk_vec_dot_scalar_for(t);
 }

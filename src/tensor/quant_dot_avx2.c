@@ -87,7 +87,8 @@ float lk_vec_dot_q4_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
             const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * j));
             const __m256i qlo = _mm256_and_si256(q, low4);
             const __m256i qhi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-            const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j));
+            const __m256i a0 =
+                _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j));
             const __m256i a1 =
                 _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j + 32));
             const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(qlo, a0),
@@ -134,8 +135,8 @@ float lk_vec_dot_q6_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
                 const int k = 8 * h + 2 * g; /* sub-blocks k (lanes 0..15), k+1 (16..31) */
                 const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(x[b].scales[k + 1]),
                                                         _mm_set1_epi16(x[b].scales[k]));
-                sumi = _mm256_add_epi32(sumi,
-                                        _mm256_madd_epi16(_mm256_maddubs_epi16(qg, a), scales));
+                sumi =
+                    _mm256_add_epi32(sumi, _mm256_madd_epi16(_mm256_maddubs_epi16(qg, a), scales));
             }
         }
         const float d = y[b].d * half_to_float(x[b].d);
@@ -198,13 +199,16 @@ float lk_vec_dot_q5_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
         __m256i sumi = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) { /* 64 weights: sub-blocks 2j (low nibbles), 2j+1 (high) */
             const __m256i q = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * j));
-            const __m256i h0 = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * j)), one);
+            const __m256i h0 =
+                _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * j)), one);
             const __m256i h1 =
                 _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * j + 1)), one);
-            const __m256i qlo = _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(h0, 4));
+            const __m256i qlo =
+                _mm256_or_si256(_mm256_and_si256(q, low4), _mm256_slli_epi16(h0, 4));
             const __m256i qhi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
                                                 _mm256_slli_epi16(h1, 4));
-            const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j));
+            const __m256i a0 =
+                _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j));
             const __m256i a1 =
                 _mm256_loadu_si256((const __m256i *)(const void *)(y[b].qs + 64 * j + 32));
             const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(qlo, a0),
@@ -288,7 +292,8 @@ float lk_vec_dot_q2_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
         for (int k = 0; k < 16; k++) summ += (x[b].scales[k] >> 4) * y[b].bsums[k];
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
-            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * h));
+            const __m256i bytes =
+                _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * h));
             for (int s = 0; s < 4; s++) {
                 const __m256i q =
                     _mm256_and_si256(_mm256_srl_epi16(bytes, _mm_cvtsi32_si128(2 * s)), low2);
@@ -326,7 +331,8 @@ float lk_vec_dot_q3_k_q8_k_avx2(int64_t n, const void *vx, const void *vy) {
         const __m256i hmask = _mm256_loadu_si256((const __m256i *)(const void *)x[b].hmask);
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
-            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * h));
+            const __m256i bytes =
+                _mm256_loadu_si256((const __m256i *)(const void *)(x[b].qs + 32 * h));
             for (int s = 0; s < 4; s++) {
                 const __m256i lo =
                     _mm256_and_si256(_mm256_srl_epi16(bytes, _mm_cvtsi32_si128(2 * s)), low2);

@@ -21,8 +21,7 @@ static inline float symmetric_weight(const float *x, int i, int rmse_type, const
     }
 }
 
-float lk_fit_symmetric(int n, int nmax, const float *x, int8_t *L, int rmse_type,
-                       const float *qw) {
+float lk_fit_symmetric(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw) {
     float max = 0, amax = 0;
     for (int i = 0; i < n; i++) {
         const float ax = fabsf(x[i]);

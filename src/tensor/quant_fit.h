@@ -28,8 +28,7 @@ static inline int lk_nearest_int(float v) {
  * rmse_type 0: plain rounding at the scale that maps the largest magnitude
  * to -nmax; 1: weights x^2 and a search over 18 nearby scales for the least
  * weighted error. qw, when given, replaces the weights. x: [n], L: [n]. */
-float lk_fit_symmetric(int n, int nmax, const float *x, int8_t *L, int rmse_type,
-                       const float *qw);
+float lk_fit_symmetric(int n, int nmax, const float *x, int8_t *L, int rmse_type, const float *qw);
 
 /* Q3_K's variant: levels L[i] in [0, 2*nmax) after an iterative per-element
  * refinement (do_rmse) weighted by x^2. x: [n], L: [n]. */

@@ -38,8 +38,8 @@ void lk_quantize_row_q2_k(const float *x, lk_block_q2_k *y, int64_t n) {
         float max_scale = 0, max_min = 0;
         for (int j = 0; j < LK_QK_K / 16; j++) {
             for (int l = 0; l < 16; l++) weights[l] = fabsf(x[16 * j + l]);
-            scales[j] = lk_fit_affine(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux,
-                                      -0.5f, 0.1f, 15, true);
+            scales[j] = lk_fit_affine(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f,
+                                      0.1f, 15, true);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -82,8 +82,7 @@ void lk_dequantize_row_q2_k(const lk_block_q2_k *x, float *y, int64_t n) {
                 for (int half = 0; half < 2; half++) {
                     const uint8_t sc = x[b].scales[is++];
                     const float dl = d * (sc & 0xF), ml = min * (sc >> 4);
-                    for (int l = 0; l < 16; l++)
-                        *y++ = dl * ((q[16 * half + l] >> shift) & 3) - ml;
+                    for (int l = 0; l < 16; l++) *y++ = dl * ((q[16 * half + l] >> shift) & 3) - ml;
                 }
             }
         }
@@ -344,7 +343,8 @@ void lk_quantize_row_q6_k(const float *x, lk_block_q6_k *y, int64_t n) {
                 const uint8_t q3 = (uint8_t)L[j + l + 64], q4 = (uint8_t)L[j + l + 96];
                 ql[l] = (uint8_t)((q1 & 0xF) | ((q3 & 0xF) << 4));
                 ql[l + 32] = (uint8_t)((q2 & 0xF) | ((q4 & 0xF) << 4));
-                qh[l] = (uint8_t)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
+                qh[l] =
+                    (uint8_t)((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6));
             }
         }
     }

@@ -53,8 +53,7 @@ static inline void put_u32_le(uint8_t *p, uint32_t v) {
 }
 
 static inline uint32_t get_u32_le(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 /* ---------------------------------------------------------------- Q4_0 */

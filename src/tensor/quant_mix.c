@@ -94,10 +94,20 @@ static bool allows_quantization(const char *name, uint32_t n_dims) {
     size_t n = strlen(name);
     if (n < 6 || strcmp(name + n - 6, "weight") != 0) return false;
     static const char *const never[] = {
-        "_norm.weight",     "ffn_gate_inp.weight", "altup",           "laurel",
-        "per_layer_model_proj", "ssm_conv1d",      "shortconv.conv.weight",
-        "time_mix_",        "attn_rel_b.weight",   ".position_embd",  ".rel_pos",
-        ".patch_embd",      ".patch_merger",       "ffn_gate_tid2eid.weight",
+        "_norm.weight",
+        "ffn_gate_inp.weight",
+        "altup",
+        "laurel",
+        "per_layer_model_proj",
+        "ssm_conv1d",
+        "shortconv.conv.weight",
+        "time_mix_",
+        "attn_rel_b.weight",
+        ".position_embd",
+        ".rel_pos",
+        ".patch_embd",
+        ".patch_merger",
+        "ffn_gate_tid2eid.weight",
     };
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
         if (contains(name, never[i])) return false;
@@ -142,7 +152,8 @@ static lk_dtype mix_rule(lk_ftype f, const lk_quant_mix_model *m, category cat, 
             t = layer < 2 ? LK_DTYPE_Q5_K : LK_DTYPE_Q4_K;
         else if (f == LK_FTYPE_Q3_K_L)
             t = LK_DTYPE_Q5_K;
-        else if ((f == LK_FTYPE_Q4_K_M || f == LK_FTYPE_Q5_K_M) && use_more_bits(layer, m->n_attn_v))
+        else if ((f == LK_FTYPE_Q4_K_M || f == LK_FTYPE_Q5_K_M) &&
+                 use_more_bits(layer, m->n_attn_v))
             t = LK_DTYPE_Q6_K;
         else if (f == LK_FTYPE_Q4_K_S && layer < 4)
             t = LK_DTYPE_Q5_K;
@@ -158,14 +169,14 @@ static lk_dtype mix_rule(lk_ftype f, const lk_quant_mix_model *m, category cat, 
         if (f == LK_FTYPE_Q2_K)
             t = LK_DTYPE_Q3_K;
         else if (f == LK_FTYPE_Q3_K_M)
-            t = layer < n / 16                             ? LK_DTYPE_Q5_K
+            t = layer < n / 16                          ? LK_DTYPE_Q5_K
                 : !m->falcon || use_more_bits(layer, n) ? LK_DTYPE_Q4_K
                                                         : LK_DTYPE_Q3_K;
         else if (f == LK_FTYPE_Q3_K_L)
             t = m->falcon ? LK_DTYPE_Q4_K : LK_DTYPE_Q5_K;
         else if (f == LK_FTYPE_Q4_K_M) {
             if (m->falcon)
-                t = layer < n / 16 ? LK_DTYPE_Q6_K
+                t = layer < n / 16            ? LK_DTYPE_Q6_K
                     : use_more_bits(layer, n) ? LK_DTYPE_Q5_K
                                               : LK_DTYPE_Q4_K;
             else if (use_more_bits(layer, n))
