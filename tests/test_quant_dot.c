@@ -156,17 +156,28 @@ int main(void) {
     }
 #if defined(__x86_64__)
     if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && q4_simd) {
-        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-            check_size(LK_DTYPE_Q4_0, sizes[i], lk_vec_dot_q4_0_q8_0_scalar,
-                       lk_vec_dot_q4_0_q8_0_avx512, "q4_0 avx512");
-            check_size(LK_DTYPE_Q8_0, sizes[i], lk_vec_dot_q8_0_q8_0_scalar,
-                       lk_vec_dot_q8_0_q8_0_avx512, "q8_0 avx512");
-        }
-        for (size_t i = 0; i < sizeof ksizes / sizeof ksizes[0]; i++) {
-            check_size(LK_DTYPE_Q4_K, ksizes[i], lk_vec_dot_q4_k_q8_k_scalar,
-                       lk_vec_dot_q4_k_q8_k_avx512, "q4_k avx512");
-            check_size(LK_DTYPE_Q6_K, ksizes[i], lk_vec_dot_q6_k_q8_k_scalar,
-                       lk_vec_dot_q6_k_q8_k_avx512, "q6_k avx512");
+        const struct {
+            lk_dtype t;
+            dot_fn fn;
+        } k512[] = {
+            {LK_DTYPE_Q4_0, lk_vec_dot_q4_0_q8_0_avx512},
+            {LK_DTYPE_Q4_1, lk_vec_dot_q4_1_q8_1_avx512},
+            {LK_DTYPE_Q5_0, lk_vec_dot_q5_0_q8_0_avx512},
+            {LK_DTYPE_Q5_1, lk_vec_dot_q5_1_q8_1_avx512},
+            {LK_DTYPE_Q8_0, lk_vec_dot_q8_0_q8_0_avx512},
+            {LK_DTYPE_Q2_K, lk_vec_dot_q2_k_q8_k_avx512},
+            {LK_DTYPE_Q3_K, lk_vec_dot_q3_k_q8_k_avx512},
+            {LK_DTYPE_Q4_K, lk_vec_dot_q4_k_q8_k_avx512},
+            {LK_DTYPE_Q5_K, lk_vec_dot_q5_k_q8_k_avx512},
+            {LK_DTYPE_Q6_K, lk_vec_dot_q6_k_q8_k_avx512},
+        };
+        for (size_t t = 0; t < sizeof k512 / sizeof k512[0]; t++) {
+            const bool k = lk_vec_dot_act_type(k512[t].t) == LK_DTYPE_Q8_K;
+            char label[32];
+            snprintf(label, sizeof label, "%s avx512", lk_dtype_name(k512[t].t));
+            for (size_t i = 0; i < 4; i++)
+                check_size(k512[t].t, k ? ksizes[i] : sizes[i], lk_vec_dot_scalar_for(k512[t].t),
+                           k512[t].fn, label);
         }
     } else {
         fprintf(stderr, "test_quant_dot: no AVX-512 VNNI on this CPU, its kernels not checked\n");

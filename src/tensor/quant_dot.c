@@ -247,7 +247,13 @@ lk_vec_dot_fn lk_vec_dot_for(lk_dtype t) {
         case LK_DTYPE_Q8_0: return lk_vec_dot_q8_0_q8_0_avx512;
         case LK_DTYPE_Q4_K: return lk_vec_dot_q4_k_q8_k_avx512;
         case LK_DTYPE_Q6_K: return lk_vec_dot_q6_k_q8_k_avx512;
-        default: break; /* the AVX2 kernel */
+        case LK_DTYPE_Q4_1: return lk_vec_dot_q4_1_q8_1_avx512;
+        case LK_DTYPE_Q5_0: return lk_vec_dot_q5_0_q8_0_avx512;
+        case LK_DTYPE_Q5_1: return lk_vec_dot_q5_1_q8_1_avx512;
+        case LK_DTYPE_Q2_K: return lk_vec_dot_q2_k_q8_k_avx512;
+        case LK_DTYPE_Q3_K: return lk_vec_dot_q3_k_q8_k_avx512;
+        case LK_DTYPE_Q5_K: return lk_vec_dot_q5_k_q8_k_avx512;
+        default: return NULL;
         }
     }
     if (have_avx2()) {

@@ -23,8 +23,8 @@ typedef float (*lk_vec_dot_fn)(int64_t n, const void *x, const void *y);
 
 /* The fastest kernel this CPU runs for weights of type t (Q4_0, Q4_1, Q5_0,
  * Q5_1, Q8_0, Q2_K..Q6_K); NULL for other types. Honors LLMKIT_CPU_MAX.
- * Every type has an AVX2 twin; Q4_0, Q8_0, Q4_K and Q6_K an AVX-512 VNNI
- * one, preferred where the CPU has it. */
+ * Every type has an AVX2 twin and an AVX-512 VNNI one, preferred where the
+ * CPU has it. */
 lk_vec_dot_fn lk_vec_dot_for(lk_dtype t);
 /* The scalar reference for t (NULL for other types). */
 lk_vec_dot_fn lk_vec_dot_scalar_for(lk_dtype t);
@@ -80,6 +80,12 @@ float lk_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q8_0_q8_0_avx512(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q4_k_q8_k_avx512(int64_t n, const void *x, const void *y);
 float lk_vec_dot_q6_k_q8_k_avx512(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q4_1_q8_1_avx512(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q2_k_q8_k_avx512(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q3_k_q8_k_avx512(int64_t n, const void *x, const void *y);
+float lk_vec_dot_q5_k_q8_k_avx512(int64_t n, const void *x, const void *y);
 #endif
 
 #endif
