@@ -8,6 +8,7 @@
  * trick any activation byte, -128 included, is handled exactly.
  * Scalar twins and the definition: quant_dot.c. */
 #include <immintrin.h>
+#include <string.h>
 
 #include "tensor/dtype.h"
 #include "tensor/quant_dot.h"
@@ -87,6 +88,16 @@ float lk_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *vx, const void *vy) {
 
 /* ---------------------------------------------------------------- K-quants */
 
+/* Four signed 8-bit sub-block scales s[0..3], each over 4 int32 lanes (the
+ * 16 weights of its sub-block in a 64-weight vpdpbusd). */
+static inline __m512i spread_scales_i8(const int8_t *s) {
+    int32_t four;
+    memcpy(&four, s, sizeof four);
+    const __m128i spread = _mm_shuffle_epi8(
+        _mm_cvtsi32_si128(four), _mm_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3));
+    return _mm512_cvtepi8_epi32(spread);
+}
+
 float lk_vec_dot_q4_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
     const lk_block_q4_k *x = vx;
     const lk_block_q8_k *y = vy;
@@ -146,10 +157,7 @@ float lk_vec_dot_q6_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
                 const __m512i levels = join(q[2 * p], q[2 * p + 1]);
                 const __m512i a = _mm512_loadu_si512((const void *)(y[b].qs + 128 * h + 64 * p));
                 const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), levels, a);
-                const int8_t *s = x[b].scales + 8 * h + 4 * p;
-                const __m512i scales =
-                    _mm512_set_epi32(s[3], s[3], s[3], s[3], s[2], s[2], s[2], s[2], s[1], s[1],
-                                     s[1], s[1], s[0], s[0], s[0], s[0]);
+                const __m512i scales = spread_scales_i8(x[b].scales + 8 * h + 4 * p);
                 sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot, scales));
             }
         }
@@ -252,11 +260,6 @@ float lk_vec_dot_q5_1_q8_1_avx512(int64_t n, const void *vx, const void *vy) {
 
 /* ---------------------------------------------------------------- Q2_K, Q3_K, Q5_K */
 
-/* Four 16-weight sub-block scales across the 16 int32 lanes of a 64-weight dot. */
-static inline __m512i four_scales(int s0, int s1, int s2, int s3) {
-    return _mm512_set_epi32(s3, s3, s3, s3, s2, s2, s2, s2, s1, s1, s1, s1, s0, s0, s0, s0);
-}
-
 float lk_vec_dot_q2_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
     const lk_block_q2_k *x = vx;
     const lk_block_q8_k *y = vy;
@@ -265,7 +268,11 @@ float lk_vec_dot_q2_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
     float sum = 0.0f;
     for (int64_t b = 0; b < n / LK_QK_K; b++) {
         int32_t summ = 0;
-        for (int k = 0; k < 16; k++) summ += (x[b].scales[k] >> 4) * y[b].bsums[k];
+        int8_t sc[16];
+        for (int k = 0; k < 16; k++) {
+            summ += (x[b].scales[k] >> 4) * y[b].bsums[k];
+            sc[k] = (int8_t)(x[b].scales[k] & 0xF);
+        }
         __m512i sumi = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
             const __m256i bytes = load256(x[b].qs + 32 * h);
@@ -276,9 +283,7 @@ float lk_vec_dot_q2_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
                 const __m512i a = _mm512_loadu_si512((const void *)(y[b].qs + 128 * h + 64 * p));
                 const __m512i dot =
                     _mm512_dpbusd_epi32(_mm512_setzero_si512(), join(q[2 * p], q[2 * p + 1]), a);
-                const uint8_t *sc = x[b].scales + 8 * h + 4 * p;
-                const __m512i scales =
-                    four_scales(sc[0] & 0xF, sc[1] & 0xF, sc[2] & 0xF, sc[3] & 0xF);
+                const __m512i scales = spread_scales_i8(sc + 8 * h + 4 * p);
                 sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot, scales));
             }
         }
@@ -297,11 +302,11 @@ float lk_vec_dot_q3_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
     __m512 acc = _mm512_setzero_ps();
     float sum = 0.0f;
     for (int64_t b = 0; b < n / LK_QK_K; b++) {
-        int sc[16];
+        int8_t sc[16];
         int32_t offset = 0; /* sum_k sc_k * bsums[k]; the levels carry +4 */
         for (int k = 0; k < 16; k++) {
             const int low = k < 8 ? x[b].scales[k] & 0xF : x[b].scales[k - 8] >> 4;
-            sc[k] = (low | (((x[b].scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32;
+            sc[k] = (int8_t)((low | (((x[b].scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32);
             offset += sc[k] * y[b].bsums[k];
         }
         const __m256i hmask = load256(x[b].hmask);
@@ -320,9 +325,8 @@ float lk_vec_dot_q3_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
                 const __m512i a = _mm512_loadu_si512((const void *)(y[b].qs + 128 * h + 64 * p));
                 const __m512i dot =
                     _mm512_dpbusd_epi32(_mm512_setzero_si512(), join(q[2 * p], q[2 * p + 1]), a);
-                const int *s = sc + 8 * h + 4 * p;
                 sumi = _mm512_add_epi32(
-                    sumi, _mm512_mullo_epi32(dot, four_scales(s[0], s[1], s[2], s[3])));
+                    sumi, _mm512_mullo_epi32(dot, spread_scales_i8(sc + 8 * h + 4 * p)));
             }
         }
         const float d = y[b].d * half_to_float(x[b].d);
