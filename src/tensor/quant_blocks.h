@@ -20,6 +20,7 @@
 #define LK_TENSOR_QUANT_BLOCKS_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define LK_QK4_0 32
 #define LK_QK4_1 32
@@ -159,6 +160,21 @@ static inline void lk_get_scale_min_k4(int k, const uint8_t *scales, uint8_t *sc
         *sc = (uint8_t)((scales[k + 4] & 0xF) | ((scales[k - 4] >> 6) << 4));
         *mn = (uint8_t)((scales[k + 4] >> 4) | ((scales[k] >> 6) << 4));
     }
+}
+
+/* All 16 Q3_K sub-block scales at once, minus their offset of 32 (word
+ * operations on the 12 packed bytes; see lk_block_q3_k). */
+static inline void lk_q3_k_scales(const uint8_t packed[12], int8_t out[16]) {
+    uint32_t lo, mid, top;
+    memcpy(&lo, packed, 4);
+    memcpy(&mid, packed + 4, 4);
+    memcpy(&top, packed + 8, 4);
+    const uint32_t m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;
+    const uint32_t w[4] = {(lo & m4) | ((top & m2) << 4), (mid & m4) | (((top >> 2) & m2) << 4),
+                           ((lo >> 4) & m4) | (((top >> 4) & m2) << 4),
+                           ((mid >> 4) & m4) | (((top >> 6) & m2) << 4)};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) out[4 * i + j] = (int8_t)(((w[i] >> (8 * j)) & 0xFF) - 32);
 }
 
 #endif

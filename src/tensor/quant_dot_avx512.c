@@ -303,12 +303,9 @@ float lk_vec_dot_q3_k_q8_k_avx512(int64_t n, const void *vx, const void *vy) {
     float sum = 0.0f;
     for (int64_t b = 0; b < n / LK_QK_K; b++) {
         int8_t sc[16];
+        lk_q3_k_scales(x[b].scales, sc);
         int32_t offset = 0; /* sum_k sc_k * bsums[k]; the levels carry +4 */
-        for (int k = 0; k < 16; k++) {
-            const int low = k < 8 ? x[b].scales[k] & 0xF : x[b].scales[k - 8] >> 4;
-            sc[k] = (int8_t)((low | (((x[b].scales[8 + k % 4] >> (2 * (k / 4))) & 3) << 4)) - 32);
-            offset += sc[k] * y[b].bsums[k];
-        }
+        for (int k = 0; k < 16; k++) offset += sc[k] * y[b].bsums[k];
         const __m256i hmask = load256(x[b].hmask);
         __m512i sumi = _mm512_setzero_si512();
         for (int h = 0; h < 2; h++) {
