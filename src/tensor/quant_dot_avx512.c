@@ -1,5 +1,5 @@
-/* AVX-512 VNNI dot products: Q4_0/Q8_0 x Q8_0 two blocks per register,
- * Q4_K/Q6_K x Q8_K 64 weights per register.
+/* AVX-512 VNNI dot products, every weight type: the block-32 types two
+ * blocks per register, the K-quants 64 weights per register.
  *
  * vpdpbusd multiplies unsigned by signed bytes and sums groups of four into
  * int32 lanes without saturating. Signed weights are made unsigned by an
@@ -33,9 +33,9 @@ static inline __m512i dot_offset(__m512i u, __m512i s, __m512i offset_bytes) {
                             _mm512_dpbusd_epi32(zero, offset_bytes, s));
 }
 
-/* Q4_0 levels of one block, 0..15, elements 0..31 in order. */
-static inline __m256i q4_0_levels(const lk_block_q4_0 *b) {
-    const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)b->qs);
+/* The 4-bit fields of a block of 32 (16 bytes), elements 0..31 in order. */
+static inline __m256i nibbles_32(const uint8_t *qs) {
+    const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)qs);
     const __m128i low4 = _mm_set1_epi8(0x0F);
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low4),
                             _mm_and_si128(packed, low4));
@@ -75,7 +75,7 @@ float lk_vec_dot_q4_0_q8_0_avx512(int64_t n, const void *vx, const void *vy) {
     for (int64_t b = 0; b < nb; b += 2) {
         const bool pair = b + 1 < nb;
         const __m512i qx =
-            join(q4_0_levels(&x[b]), pair ? q4_0_levels(&x[b + 1]) : _mm256_setzero_si256());
+            join(nibbles_32(x[b].qs), pair ? nibbles_32(x[b + 1].qs) : _mm256_setzero_si256());
         const __m512i qy =
             join(load256(y[b].qs), pair ? load256(y[b + 1].qs) : _mm256_setzero_si256());
         const __m512 d =
@@ -175,18 +175,11 @@ static inline uint32_t qh_bits(const uint8_t qh[4]) {
            ((uint32_t)qh[3] << 24);
 }
 
-/* Levels 0..31 of two Q5 blocks (nibbles a0/a1 as from q4_0_levels, fifth
+/* Levels 0..31 of two Q5 blocks (nibbles from nibbles_32, fifth
  * bits from the qh words): the 64-bit mask selects the bytes that get 16. */
 static inline __m512i q5_levels(__m256i nib0, __m256i nib1, uint32_t qh0, uint32_t qh1) {
     const __mmask64 fifth = (__mmask64)qh0 | ((__mmask64)qh1 << 32);
     return _mm512_or_si512(join(nib0, nib1), _mm512_maskz_mov_epi8(fifth, _mm512_set1_epi8(16)));
-}
-
-static inline __m256i nibbles_32(const uint8_t *qs) {
-    const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)qs);
-    const __m128i low4 = _mm_set1_epi8(0x0F);
-    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low4),
-                            _mm_and_si128(packed, low4));
 }
 
 float lk_vec_dot_q5_0_q8_0_avx512(int64_t n, const void *vx, const void *vy) {
