@@ -106,7 +106,13 @@ static void check_golden_file(const char *dir, const char *file, cJSON *convs, i
     cJSON *g = read_json(path);
     CHECK_MSG(g != NULL, "cannot read %s", path);
     if (!g) return;
-    const char *rel = cJSON_GetObjectItemCaseSensitive(g, "template")->valuestring;
+    cJSON *relj = cJSON_GetObjectItemCaseSensitive(g, "template");
+    CHECK_MSG(cJSON_IsString(relj), "%s: no \"template\" member", path);
+    if (!cJSON_IsString(relj)) {
+        cJSON_Delete(g);
+        return;
+    }
+    const char *rel = relj->valuestring;
     cJSON *key = cJSON_GetObjectItemCaseSensitive(g, "key");
     const char *tpath = lk_test_fixture(rel);
     family_count *fam = family_of(file);

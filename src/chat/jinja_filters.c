@@ -203,6 +203,7 @@ FILTER(round) {
     if (!jv_is_number(v)) jinja_fail(c, at, LK_ERR_ARG, "TypeError: round() needs a number");
     double x = jv_as_double(v), m = pow(10.0, (double)p);
     const char *how = method && method->kind == JV_STR ? method->str.s : "common";
+    if (strcmp(how, "common") == 0 && v->kind != JV_FLOAT && p >= 0) return v->kind == JV_BOOL ? jv_int(c, v->b) : v;
     double r;
     if (strncmp(how, "ceil", 4) == 0) r = ceil(x * m) / m;
     else if (strncmp(how, "floor", 5) == 0) r = floor(x * m) / m;

@@ -65,7 +65,13 @@ jv *jstr_case(jctx *c, jv *s, int mode) {
         i += jutf8_decode(s->str.s + i, s->str.n - i, &cp);
         uint32_t out = cp;
         switch (mode) {
-        case 0: out = (uint32_t)utf8proc_toupper((utf8proc_int32_t)cp); break;
+        case 0:
+            if (cp == 0xdf) { /* Python's full case mapping: ß -> SS */
+                jbuf_puts(&b, "SS");
+                continue;
+            }
+            out = (uint32_t)utf8proc_toupper((utf8proc_int32_t)cp);
+            break;
         case 1: out = (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp); break;
         case 2:
             out = first ? (uint32_t)utf8proc_toupper((utf8proc_int32_t)cp) : (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp);
@@ -178,8 +184,7 @@ METHOD(split) {
             }
             if (i >= n) break;
             if (max >= 0 && (int64_t)out->list.n >= max) {
-                /* the rest, with trailing whitespace stripped */
-                jv_list_push(c, out, jstr_strip(c, jv_str_nocopy(c, s + i, n - i), NULL, false, true));
+                jv_list_push(c, out, jv_str_nocopy(c, s + i, n - i)); /* the rest, as is */
                 break;
             }
             size_t start = i;

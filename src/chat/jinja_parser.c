@@ -294,6 +294,8 @@ static jnode *parse_postfix(parser *P, jnode *n) {
         } else if (is_op(P, "(")) {
             next_tok(P);
             jnode *c = node(P, JN_CALL, t);
+            c->line = n->line; /* errors point at the callee's name */
+            c->col = n->col;
             c->a = n;
             parse_call_args(P, c);
             n = c;

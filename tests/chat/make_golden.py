@@ -144,6 +144,114 @@ def conversations():
     return c
 
 
+# ---------------------------------------------------------------- engine features
+# Small templates exercising one feature each; tests/test_jinja.c renders them
+# with llmkit and compares with what jinja2 produced.
+
+FEATURE_CTX = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Yo"}],
+               "d": {"b": 2, "a": 1, "C": 3}, "xs": [3, 1, 2, 1], "s": "  Hello World  ", "zh": "你好，世界",
+               "n": None, "f": 2.5, "i": -7, "t": True, "objs": [{"k": "x", "v": 1}, {"k": "y", "v": 0}, {"k": "z"}]}
+
+FEATURES = [
+    # output and literals
+    ("print-types", "{{ 1 }} {{ 1.5 }} {{ 1e20 }} {{ 0.0001 }} {{ 1e-5 }} {{ true }} {{ none }} {{ 'a' }} {{ [1, 'b', none, true] }}"),
+    ("print-dict", "{{ {'a': 1, 'b': [2.0, 'x'], 'c': {'d': none}} }}|{{ d }}"),
+    ("print-tuple", "{{ (1,) }} {{ (1, 2) }} {{ () }} {{ 1, 2 }}"),
+    ("repr-quotes", "{{ [\"it's\", 'say \"hi\"', 'both \\' \"', 'nl\\n\\ttab\\\\'] }}"),
+    ("repr-unicode", "{{ [zh, '\\x01', '\\u00e9'] }}"),
+    ("string-escapes", "{{ 'a\\nb\\tc\\\\d\\'e\\\"f\\x41\\u4e2d\\U0001F600\\d' }}"),
+    ("string-adjacent", "{{ 'a' 'b' \"c\" }}"),
+    ("float-repr", "{{ 0.1 + 0.2 }} {{ 1/3 }} {{ 10/2 }} {{ 2.0 ** 70 }} {{ -0.0 }} {{ 123456789012345678.0 }}"),
+    # arithmetic and operators
+    ("arith", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 % 3 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** 10 }} {{ 2 ** -1 }} {{ 7 / 2 }} {{ 3 * 'ab' }} {{ [1] * 3 }} {{ 1 + 2 * 3 - 4 }} {{ -i }} {{ f * 2 }} {{ 7.5 // 2 }} {{ -7.5 % 2 }}"),
+    ("concat", "{{ 'a' ~ 1 ~ none ~ true ~ [1] ~ undefined_var }}|{{ 'a' + 'b' }}|{{ [1] + [2] }}"),
+    ("compare", "{{ 1 < 2 }} {{ 1 == 1.0 }} {{ 'a' < 'b' }} {{ [1, 2] < [1, 3] }} {{ 1 != 2 }} {{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }} {{ true == 1 }} {{ none == none }} {{ 'a' == 'a' }}"),
+    ("in", "{{ 'ell' in s }} {{ 1 in xs }} {{ 'a' in d }} {{ 'z' not in d }} {{ 5 not in xs }} {{ 'x' in undefined_var }}"),
+    ("logic", "{{ 0 or 'x' }} {{ 1 and 'y' }} {{ not 0 }} {{ not none }} {{ [] or {} }} {{ 'a' if t else 'b' }} {{ 'a' if not t else 'b' }} [{{ 'a' if false }}]"),
+    ("precedence", "{{ not 1 == 2 }} {{ -2 ** 2 }} {{ 'a' ~ 2 * 3 }} {{ 1 + 2 * 3 ** 2 }} {{ 'ab' | upper ~ 'c' }} {{ -1 | abs }}"),
+    # subscripts and slices
+    ("index", "{{ xs[0] }} {{ xs[-1] }} {{ d['a'] }} {{ d.a }} {{ zh[1] }} {{ zh[-1] }} {{ messages[0].role }} {{ messages[-1]['content'] }} [{{ xs[10] }}] [{{ d.nope }}]"),
+    ("slice", "{{ xs[1:] }} {{ xs[:-1] }} {{ xs[::-1] }} {{ xs[::2] }} {{ xs[-2:] }} {{ xs[1:3] }} {{ zh[1:3] }} {{ zh[::-1] }} {{ s[2:7] }} {{ xs[5:] }} {{ xs[-10:2] }} {{ messages[1:] | length }}"),
+    # tests
+    ("tests", "{{ n is none }} {{ n is not none }} {{ s is string }} {{ d is mapping }} {{ xs is iterable }} {{ s is iterable }} {{ 1 is number }} {{ f is number }} {{ xs is sequence }} {{ nope is defined }} {{ nope is undefined }} {{ d is defined }} {{ 3 is odd }} {{ 4 is even }} {{ 9 is divisibleby 3 }} {{ t is true }} {{ t is false }} {{ f is float }} {{ i is integer }} {{ 1 is eq 1 }} {{ 'x' is in 'xyz' }} {{ t is boolean }} {{ 'a' is lower }} {{ n is sameas none }}"),
+    # filters
+    ("f-trim", "[{{ s | trim }}] [{{ 'xxaxx' | trim('x') }}] [{{ '\\n\\u3000全角\\u3000' | trim }}]"),
+    ("f-case", "{{ s | upper }} {{ s | lower }} {{ 'hello wORLD' | capitalize }} {{ 'hello wORLD-foo (bar) o\\'neil' | title }} {{ 'straße' | upper }}"),
+    ("f-length", "{{ xs | length }} {{ zh | length }} {{ d | length }} {{ nope | length }} {{ xs | count }}"),
+    ("f-tojson", "{{ d | tojson }}|{{ messages | tojson(indent=2) }}|{{ zh | tojson }}|{{ [1.5, none, true, 'a\"b\\n\\u0001'] | tojson }}|{{ d | tojson(sort_keys=true) }}|{{ d | tojson(separators=(',', ':')) }}|{{ {} | tojson(indent=2) }}|{{ [] | tojson }}|{{ d | tojson(indent='\\t') }}"),
+    ("f-join", "{{ xs | join(', ') }} {{ xs | join }} {{ objs | join('-', attribute='k') }}"),
+    ("f-first-last", "{{ xs | first }} {{ xs | last }} {{ zh | first }} {{ d | first }}"),
+    ("f-default", "{{ nope | default('dflt') }} {{ n | default('x') }} {{ n | default('x', true) }} {{ '' | d('empty', boolean=true) }} {{ s | default('no') }}"),
+    ("f-items", "{% for k, v in d | items %}{{ k }}={{ v }};{% endfor %} {% for k, v in d.items() %}{{ k }}:{{ v }};{% endfor %} {{ d.keys() | list }} {{ d.values() | list }} {{ d | list }}"),
+    ("f-list-string", "{{ 'abc' | list }} {{ 12 | string }} {{ (12 | string) + 'x' }} {{ none | string }}"),
+    ("f-int-float", "{{ '42' | int }} {{ '4.7' | int }} {{ 'x' | int }} {{ 'x' | int(7) }} {{ 4.9 | int }} {{ '2.5' | float }} {{ 3 | float }} {{ 'q' | float }}"),
+    ("f-abs-round", "{{ i | abs }} {{ -2.5 | abs }} {{ 2.567 | round(2) }} {{ 2.5 | round }} {{ 3.5 | round }} {{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 7 | round }}"),
+    ("f-unique", "{{ xs | unique | list }} {{ ['a', 'A', 'b'] | unique | list }} {{ ['a', 'A'] | unique(case_sensitive=true) | list }}"),
+    ("f-map", "{{ objs | map(attribute='k') | list }} {{ ['a', 'b'] | map('upper') | list }} {{ objs | map(attribute='v', default=9) | list }}"),
+    ("f-select", "{{ xs | select('odd') | list }} {{ xs | reject('odd') | list }} {{ [0, 1, '', 'a'] | select | list }} {{ xs | select('gt', 1) | list }} {{ xs | select('equalto', 1) | list }}"),
+    ("f-selectattr", "{{ objs | selectattr('v') | list }} {{ objs | rejectattr('v') | list }} {{ objs | selectattr('k', 'equalto', 'y') | list }} {{ objs | selectattr('v', 'defined') | map(attribute='k') | join }} {{ messages | selectattr('role', 'eq', 'user') | list | length }}"),
+    ("f-dictsort", "{{ d | dictsort }} {{ d | dictsort(true) }} {{ d | dictsort(by='value') }} {{ d | dictsort(reverse=true) }}"),
+    ("f-indent", "[{{ 'a\\nb\\n\\nc' | indent }}] [{{ 'a\\nb' | indent(2, true) }}] [{{ 'a\\n\\nb' | indent(width='> ', blank=true) }}] [{{ 'x\\n' | indent }}]"),
+    ("f-replace", "{{ s | replace('l', 'L') }} {{ 'aaa' | replace('a', 'b', 2) }} {{ zh | replace('，', ', ') }}"),
+    ("f-safe", "{{ '<b>' | safe }} {{ ('<' | safe) + '<&\"\\'>' }} {{ '<' + ('&' | safe) }} {{ ('a' | safe) ~ '<' }}"),
+    ("f-misc", "{{ xs | sort }} {{ xs | sort(reverse=true) }} {{ xs | reverse | list }} {{ 'abc' | reverse }} {{ xs | sum }} {{ xs | min }} {{ xs | max }} {{ 'a b  c' | wordcount }} {{ '<a>' | e }} {{ objs | map(attribute='k') | sort(reverse=true) | join }}"),
+    ("f-generators-truthy", "{{ (xs | select('gt', 100)) is true }} {% if xs | select('gt', 100) %}gen-truthy{% endif %} {% if xs | select('gt', 100) | list %}no{% else %}empty-list{% endif %}"),
+    ("f-chain-args", "{{ messages | map(attribute='content') | map('lower') | join(' / ') | upper }}"),
+    # str / dict / list methods
+    ("m-strip", "[{{ s.strip() }}] [{{ s.lstrip() }}] [{{ s.rstrip() }}] [{{ 'xxhixx'.strip('x') }}] [{{ '<think>a</think>'.lstrip('<think>') }}]"),
+    ("m-split", "{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ '</think>x'.split('</think>')[-1] }} {{ 'k=v=w'.split('=', 1) }} {{ ''.split() }} {{ 'a  b c  '.split(none, 1) }}"),
+    ("m-affix", "{{ s.startswith('  He') }} {{ s.endswith('x') }} {{ 'abc'.startswith(('x', 'a')) }} {{ zh.endswith('世界') }}"),
+    ("m-case-replace", "{{ 'ab'.upper() }} {{ 'AB'.lower() }} {{ 'they\\'re bill\\'s'.title() }} {{ 'aXb'.capitalize() }} {{ 'aaa'.replace('a', 'b') }} {{ 'aaa'.replace('a', 'b', 1) }} {{ 'abc'.replace('', '-') }}"),
+    ("m-dict", "{{ d.get('a') }} {{ d.get('zz') }} {{ d.get('zz', 5) }} {{ d.items() | list }} {{ d.keys() | list }}"),
+    ("m-misc", "{{ 'a-b'.find('-') }} {{ 'aXaXa'.count('a') }} {{ ', '.join(['x', 'y']) }} {{ xs.index(2) }} {{ xs.count(1) }} {{ '12'.isdigit() }} {{ 'a\\nb'.splitlines() }}"),
+    # statements
+    ("if-elif", "{% for v in [1, 2, 3] %}{% if v == 1 %}one{% elif v == 2 %}two{% else %}many{% endif %} {% endfor %}"),
+    ("for-loop-vars", "{% for x in xs %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/{{ loop.revindex0 }}/{{ loop.first }}/{{ loop.last }}/{{ loop.length }}/{{ loop.previtem }}/{{ loop.nextitem }}/{{ loop.cycle('a', 'b') }};{% endfor %}"),
+    ("for-else", "{% for x in [] %}x{% else %}empty{% endfor %} {% for x in nope %}x{% else %}undef-empty{% endfor %}"),
+    ("for-filter", "{% for x in xs if x > 1 %}{{ x }}{{ loop.length }}{% endfor %}"),
+    ("for-unpack", "{% for a, b in [(1, 2), [3, 4]] %}{{ a }}{{ b }}{% endfor %} {% for k in d %}{{ k }}{% endfor %} {% for ch in 'ab' %}{{ ch }}{% endfor %}"),
+    ("for-nested", "{% for a in [1, 2] %}{% for b in 'xy' %}{{ loop.index }}{{ a }}{{ b }}{% endfor %}{{ loop.index }}|{% endfor %}"),
+    ("break-continue", "{% for x in range(10) %}{% if x == 2 %}{% continue %}{% endif %}{% if x == 5 %}{% break %}{% endif %}{{ x }}{% endfor %}"),
+    ("scoping", "{% set x = 1 %}{% for i in [1, 2] %}{{ x }}{% set x = x + 10 %}{{ x }} {% endfor %}{{ x }} {% if true %}{% set x = 5 %}{% endif %}{{ x }}"),
+    ("namespace", "{% set ns = namespace(found=false, n=0) %}{% for m in messages %}{% if m.role == 'assistant' %}{% set ns.found = true %}{% endif %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.found }} {{ ns.n }}"),
+    ("set-block", "{% set body %}  Hello {{ messages[0].content }}  {% endset %}[{{ body }}] {% set t2 | trim | upper %}  x y  {% endset %}[{{ t2 }}]"),
+    ("set-tuple", "{% set a, b = 1, 2 %}{{ a }}{{ b }} {% set c = [1, 2] %}{{ c }}"),
+    ("macro", "{% macro greet(name, punct='!') %}Hello {{ name }}{{ punct }}{% endmacro %}{{ greet('A') }} {{ greet('B', '?') }} {{ greet(name='C', punct='.') }} {{ greet() }}"),
+    ("macro-recursive", "{% macro fact(n) %}{% if n <= 1 %}1{% else %}{{ n }}*{{ fact(n - 1) }}{% endif %}{% endmacro %}{{ fact(4) }}"),
+    ("macro-outer", "{% set pre = 'P' %}{% macro m(x) %}{{ pre }}{{ x }}{{ messages | length }}{% endmacro %}{{ m(1) }}"),
+    ("filter-block", "{% filter upper %}abc {{ 'def' }}{% endfilter %}"),
+    ("range", "{{ range(3) | list }} {{ range(1, 4) | list }} {{ range(10, 0, -3) | list }}"),
+    ("dict-global", "{{ dict(a=1, b='x') }} {{ namespace(a=1).a }}"),
+    ("strftime", "{{ strftime_now('%Y-%m-%d %H:%M %d %b %Y %B') }}"),
+    ("raw", "{% raw %}{{ not rendered }}{% endraw %}"),
+    ("comment", "a{# comment #}b\n  {# indented comment #}\nc"),
+    # whitespace control, trim_blocks and lstrip_blocks
+    ("ws-trim-blocks", "{% if true %}\nline\n{% endif %}\nend"),
+    ("ws-lstrip-blocks", "x\n    {% if true %}\n    in\n    {% endif %}\ny"),
+    ("ws-minus", "a   {{- 'b' -}}   c  {%- if true -%}  d  {%- endif -%}  e"),
+    ("ws-plus", "a\n  {%+ if true %}b{% endif +%}\nc"),
+    ("ws-var-no-lstrip", "x\n    {{ 'v' }}\n  y"),
+    ("ws-trailing-newline", "a\n"),
+    ("ws-crlf", "a\r\n{% if true %}\r\nb\r\n{% endif %}\r\n"),
+    ("ws-lstrip-after-text", "ab  {% if true %}x{% endif %}"),
+    ("ws-comment-trim", "a\n{# c #}\nb\n  {#- c -#}  \nd"),
+    ("ws-mixed", "{%- for m in messages -%}\n  <{{ m.role }}>\n  {%- if m.content %} {{ m.content }}{% endif %}\n{% endfor %}\n"),
+    # undefined behaviour
+    ("undefined", "[{{ nope }}] [{{ nope | default('d') }}] {{ nope is defined }} [{{ n.attr }}] {% if nope %}x{% else %}falsy{% endif %} {{ nope == nope }} {{ nope != 1 }}"),
+]
+
+FEATURE_ERRORS = [
+    ("err-raise", "{% if true %}\n  {{ raise_exception('Bad role: ' ~ messages[0].role) }}\n{% endif %}"),
+    ("err-undefined-attr", "{{ nope.attr }}"),
+    ("err-none-plus", "{{ 'a' + none }}"),
+    ("err-tojson-undefined", "{{ nope | tojson }}"),
+    ("err-call-undefined", "{{ nope() }}"),
+    ("err-append", "{% set l = [] %}{{ l.append(1) }}"),
+    ("err-none-iter", "{% for x in none %}{% endfor %}"),
+    ("err-div0", "{{ 1 // 0 }}"),
+]
+
+
 # ---------------------------------------------------------------- templates
 
 def special_tokens(cfg):
@@ -223,6 +331,19 @@ def main():
             json.dump({"template": path, "key": key, "special_tokens": toks, "cases": cases},
                       f, ensure_ascii=False, indent=1)
             f.write("\n")
+    features = []
+    for name, text in FEATURES + FEATURE_ERRORS:
+        case = {"name": name, "template": text}
+        try:
+            case["output"] = compile_template(text).render(**FEATURE_CTX)
+        except Exception as e:
+            case["error"] = type(e).__name__
+            case["message"] = str(e)
+        features.append(case)
+    with open(os.path.join(HERE, "features.json"), "w", encoding="utf-8") as f:
+        json.dump({"fixed_epoch": FIXED_EPOCH, "context": FEATURE_CTX, "cases": features}, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print("make_golden: %d feature cases" % len(features))
     print("make_golden: %d renderings (%d errors) from jinja2 %s into %s" % (total, total - ok, jinja2.__version__, OUT))
 
 
