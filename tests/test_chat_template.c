@@ -216,7 +216,82 @@ static void test_goldens(void) {
     cJSON_Delete(convs_file);
 }
 
+/* ollama's expected renderings (fixtures/chat-templates/ollama/rendered) for
+ * the HF templates listed in its index.json: every pair that jinja2
+ * reproduces (tests/chat/ollama_matches.json, written by make_golden.py)
+ * llmkit must reproduce too. */
+static void test_ollama(void) {
+    const char *index_path = lk_test_fixture("chat-templates/ollama/index.json");
+    if (!index_path) {
+        printf("ollama: fixtures absent; skipped\n");
+        return;
+    }
+    cJSON *index = read_json(index_path);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/chat/ollama_matches.json", lk_test_source_dir());
+    cJSON *m = read_json(path);
+    CHECK(index && m);
+    if (!index || !m) {
+        cJSON_Delete(index);
+        cJSON_Delete(m);
+        return;
+    }
+    cJSON *cases = cJSON_GetObjectItemCaseSensitive(m, "cases"), *it;
+    int pass = 0, total = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(m, "matches")) {
+        int i = cJSON_GetObjectItemCaseSensitive(it, "index")->valueint;
+        const char *name = cJSON_GetObjectItemCaseSensitive(it, "name")->valuestring;
+        const char *cname = cJSON_GetObjectItemCaseSensitive(it, "case")->valuestring;
+        bool strip = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "strip_trailing_space"));
+        cJSON *entry = cJSON_GetArrayItem(index, i);
+        char rel[512];
+        snprintf(rel, sizeof rel, "chat-templates/ollama/rendered/%s.gotmpl/%s", name, cname);
+        const char *wpath = lk_test_fixture(rel);
+        char *want = wpath ? read_text(wpath) : NULL;
+        const char *text = entry ? cJSON_GetObjectItemCaseSensitive(entry, "template")->valuestring : NULL;
+        total++;
+        if (!want || !text) {
+            CHECK_MSG(false, "ollama %s/%s: fixture missing", name, cname);
+            free(want);
+            continue;
+        }
+        cJSON *ctx = cJSON_CreateObject();
+        cJSON_AddItemToObject(ctx, "messages", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cases, cname), 1));
+        cJSON_AddTrueToObject(ctx, "add_generation_prompt");
+        cJSON_AddStringToObject(ctx, "bos_token", cJSON_GetObjectItemCaseSensitive(it, "bos_token")->valuestring);
+        cJSON_AddStringToObject(ctx, "eos_token", cJSON_GetObjectItemCaseSensitive(it, "eos_token")->valuestring);
+        cJSON_AddNullToObject(ctx, "tools");
+        cJSON_AddNullToObject(ctx, "documents");
+        lk_error err;
+        lk_chat_template *t;
+        char *out = NULL;
+        lk_status st = lk_chat_template_parse(text, strlen(text), name, &t, &err);
+        if (st == LK_OK) {
+            st = lk_chat_template_render_cjson(t, ctx, NULL, &out, NULL, &err);
+            lk_chat_template_free(t);
+        }
+        cJSON_Delete(ctx);
+        if (st == LK_OK && strip && out[0] && out[strlen(out) - 1] == ' ') out[strlen(out) - 1] = '\0';
+        bool ok = st == LK_OK && strcmp(out, want) == 0;
+        if (!ok) {
+            fprintf(stderr, "FAIL ollama index %d (%s) [%s]\n", i, name, cname);
+            if (st != LK_OK) fprintf(stderr, "  error: %s\n", err.msg);
+            else show_diff("output", want, out);
+        }
+        lk_test_checks++;
+        lk_test_failures += !ok;
+        pass += ok;
+        free(out);
+        free(want);
+    }
+    printf("ollama: %d / %d renderings identical (of %d in the fixtures; jinja2 itself reproduces only these)\n",
+           pass, total, cJSON_GetObjectItemCaseSensitive(m, "total")->valueint);
+    cJSON_Delete(index);
+    cJSON_Delete(m);
+}
+
 int main(void) {
     test_goldens();
+    test_ollama();
     return lk_test_finish("chat_template");
 }

@@ -252,6 +252,47 @@ FEATURE_ERRORS = [
 ]
 
 
+# ---------------------------------------------------------------- ollama
+
+OLLAMA_CASES = {"user": [U1], "user-assistant-user": [U1, A1, U2],
+                "system-user-assistant-user": [SYS, U1, A1, U2]}
+# ollama's upstream test strips one trailing space for these (PROVENANCE.md).
+OLLAMA_STRIP_SPACE = {"chatqa", "llama2-chat", "mistral-instruct", "openchat", "vicuna"}
+# ollama renders without BOS (its tokenizer adds it); the EOS varies by family.
+OLLAMA_TOKENS = [("", ""), ("", "</s>"), ("", "<|endoftext|>"), ("", "<|end|>"), ("", "<|eot_id|>"),
+                 ("", "<eos>"), ("", "<|im_end|>")]
+
+
+def ollama_matches():
+    """Which (HF template in ollama/index.json, conversation) pairs jinja2
+    renders exactly as ollama's expected output, and with which tokens. The
+    others differ in jinja2 too: ollama's Go templates do not reproduce
+    every HF template (default system prompts, BOS handling, ...)."""
+    base = os.path.join(TEMPLATES, "ollama")
+    index = json.load(open(os.path.join(base, "index.json"), encoding="utf-8"))
+    matches, total = [], 0
+    for i, entry in enumerate(index):
+        tmpl = compile_template(entry["template"])
+        for case, msgs in OLLAMA_CASES.items():
+            path = os.path.join(base, "rendered", entry["name"] + ".gotmpl", case)
+            if not os.path.exists(path):
+                continue
+            want = open(path, encoding="utf-8").read()
+            total += 1
+            for bos, eos in OLLAMA_TOKENS:
+                try:
+                    got = tmpl.render(messages=msgs, add_generation_prompt=True, bos_token=bos, eos_token=eos,
+                                      tools=None, documents=None)
+                except Exception:
+                    continue
+                strip = entry["name"] in OLLAMA_STRIP_SPACE and got.endswith(" ")
+                if (got[:-1] if strip else got) == want:
+                    matches.append({"index": i, "name": entry["name"], "case": case, "bos_token": bos,
+                                    "eos_token": eos, "strip_trailing_space": strip})
+                    break
+    return {"total": total, "cases": OLLAMA_CASES, "matches": matches}
+
+
 # ---------------------------------------------------------------- templates
 
 def special_tokens(cfg):
@@ -344,6 +385,11 @@ def main():
         json.dump({"fixed_epoch": FIXED_EPOCH, "context": FEATURE_CTX, "cases": features}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print("make_golden: %d feature cases" % len(features))
+    om = ollama_matches()
+    with open(os.path.join(HERE, "ollama_matches.json"), "w", encoding="utf-8") as f:
+        json.dump(om, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    print("make_golden: jinja2 reproduces %d of %d ollama renderings" % (len(om["matches"]), om["total"]))
     print("make_golden: %d renderings (%d errors) from jinja2 %s into %s" % (total, total - ok, jinja2.__version__, OUT))
 
 
