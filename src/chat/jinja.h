@@ -271,6 +271,10 @@ typedef jv *(*jfilter)(jctx *c, const jnode *at, jv *v, jv **args, size_t nargs,
 jfilter jinja_find_filter(const char *name);
 typedef bool (*jtest)(jctx *c, const jnode *at, jv *v, jv **args, size_t nargs);
 jtest jinja_find_test(const char *name);
+int jinja_test_arity(const char *name);
+/* Fails like Python when a filter gets too many or unknown arguments. */
+void jinja_check_filter_args(jctx *c, const jnode *at, const char *name, size_t nargs, const char **kwnames,
+                             size_t nkw);
 /* Method of a str/dict/list value, or NULL. */
 jbuiltin jinja_find_method(const jv *self, const char *name, bool *unsafe);
 

@@ -276,6 +276,7 @@ static jv *apply_filter(jctx *c, jscope *s, const jnode *f, jv *operand) {
     if (!fn) jinja_fail(c, f, LK_ERR_UNSUPPORTED, "no filter named '%s'", f->name);
     jv **args, **kwvals;
     eval_args(c, s, f, &args, &kwvals);
+    jinja_check_filter_args(c, f, f->name, f->list.n, f->names, f->list2.n);
     return fn(c, f, operand, args, f->list.n, f->names, kwvals, f->list2.n);
 }
 
@@ -493,7 +494,11 @@ static jv *eval(jctx *c, jscope *s, const jnode *n) {
         jv *v = eval(c, s, n->a);
         jv **args, **kwvals;
         eval_args(c, s, n, &args, &kwvals);
-        bool r = t(c, n, v, args, n->list.n);
+        int arity = jinja_test_arity(n->name);
+        if (n->list.n + n->list2.n != (size_t)arity)
+            jinja_fail(c, n, LK_ERR_ARG, "TypeError: test '%s' takes %d argument(s) (%zu given)", n->name, arity,
+                       n->list.n + n->list2.n);
+        bool r = t(c, n, v, args, n->list.n + n->list2.n > 0 && n->list.n == 0 ? 0 : n->list.n);
         return jv_bool(c, n->negate ? !r : r);
     }
     case JN_BINOP: {

@@ -26,6 +26,26 @@ static jv *generator(jctx *c, jv *l) {
     return l;
 }
 
+/* jinja2's make_attrgetter: "a.b.0" walks keys/attributes, digit parts are
+ * list indices, and stepping into an undefined value is an error. */
+static jv *attr_get(jctx *c, const jnode *at, jv *item, jv *attr) {
+    if (attr->kind != JV_STR) return jinja_getitem(c, at, item, attr);
+    const char *p = attr->str.s, *e = p + attr->str.n;
+    for (;;) {
+        const char *dot = memchr(p, '.', (size_t)(e - p));
+        size_t len = dot ? (size_t)(dot - p) : (size_t)(e - p);
+        bool digits = len > 0;
+        int64_t idx = 0;
+        for (size_t i = 0; i < len && digits; i++) {
+            digits = p[i] >= '0' && p[i] <= '9' && idx < 100000000000LL;
+            idx = idx * 10 + (p[i] - '0');
+        }
+        item = jinja_getitem(c, at, item, digits ? jv_int(c, idx) : jv_str(c, p, len));
+        if (!dot) return item;
+        p = dot + 1;
+    }
+}
+
 FILTER(trim) { return jstr_strip(c, need_str(c, v), ARG(0, "chars"), true, true); }
 FILTER(upper) { return jstr_case(c, need_str(c, v), 0); }
 FILTER(lower) { return jstr_case(c, need_str(c, v), 1); }
@@ -47,8 +67,8 @@ FILTER(replace) {
 }
 
 FILTER(tojson) {
-    jv *ind = ARG(0, "indent"), *seps = ARG(1, "separators"), *sk = ARG(2, "sort_keys"), *ea = ARG(3, "ensure_ascii");
-    (void)ea;
+    /* transformers: tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False) */
+    jv *ea = ARG(0, "ensure_ascii"), *ind = ARG(1, "indent"), *seps = ARG(2, "separators"), *sk = ARG(3, "sort_keys");
     char indent_buf[64];
     const char *indent = NULL;
     if (ind && ind->kind == JV_INT) {
@@ -68,6 +88,24 @@ FILTER(tojson) {
     jbuf b;
     jbuf_init(&b, c);
     jinja_tojson(c, at, &b, v, indent, item_sep, key_sep, sk && jv_truthy(sk), 0);
+    if (ea && jv_truthy(ea)) {
+        /* ensure_ascii: every non-ASCII code point as \uXXXX (surrogate pairs above U+FFFF);
+         * only string contents can hold them, so escaping the whole text is the same */
+        jbuf a;
+        jbuf_init(&a, c);
+        for (size_t i = 0; i < b.n;) {
+            uint32_t cp;
+            size_t len = jutf8_decode(b.s + i, b.n - i, &cp);
+            if (cp < 0x80) jbuf_put(&a, b.s + i, len);
+            else if (cp < 0x10000) jbuf_printf(&a, "\\u%04x", cp);
+            else {
+                cp -= 0x10000;
+                jbuf_printf(&a, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+            }
+            i += len;
+        }
+        return jv_str_nocopy(c, a.s, a.n);
+    }
     return jv_str_nocopy(c, b.s, b.n);
 }
 
@@ -127,7 +165,7 @@ FILTER(join) {
     for (size_t i = 0; i < items->list.n; i++) {
         if (i && sep) jv_write_str(&b, sep);
         jv *it = items->list.v[i];
-        if (attr) it = jinja_getitem(c, at, it, attr);
+        if (attr) it = attr_get(c, at, it, attr);
         jv_write_str(&b, it);
     }
     return jv_str_nocopy(c, b.s, b.n);
@@ -223,7 +261,7 @@ FILTER(unique) {
     jv *out = jv_list(c, 0), *seen = jv_list(c, 0);
     for (size_t i = 0; i < items->list.n; i++) {
         jv *key = items->list.v[i];
-        if (attr) key = jinja_getitem(c, at, key, attr);
+        if (attr) key = attr_get(c, at, key, attr);
         if (!sensitive && key->kind == JV_STR) key = jstr_case(c, key, 1);
         if (jinja_contains(c, at, seen, key)) continue;
         jv_list_push(c, seen, key);
@@ -253,21 +291,7 @@ static jv *select_common(jctx *c, const jnode *at, jv *v, jv **args, size_t narg
     jv *out = jv_list(c, 0);
     for (size_t i = 0; i < items->list.n; i++) {
         jv *it = items->list.v[i];
-        if (attr) {
-            jv *key = attr;
-            if (attr->kind == JV_STR && memchr(attr->str.s, '.', attr->str.n)) {
-                /* dotted path "a.b" */
-                const char *p = attr->str.s, *e = p + attr->str.n;
-                while (p < e) {
-                    const char *dot = memchr(p, '.', (size_t)(e - p));
-                    size_t len = dot ? (size_t)(dot - p) : (size_t)(e - p);
-                    it = it->kind == JV_UNDEF ? it : jinja_getitem(c, at, it, jv_str(c, p, len));
-                    p += len + (dot ? 1 : 0);
-                }
-            } else {
-                it = it->kind == JV_UNDEF ? it : jinja_getitem(c, at, it, key);
-            }
-        }
+        if (attr) it = attr_get(c, at, it, attr);
         bool r = t ? t(c, at, it, args + k, nargs - k) : jv_truthy(it);
         if (r == keep) jv_list_push(c, out, items->list.v[i]);
     }
@@ -280,13 +304,14 @@ FILTER(selectattr) { return select_common(c, at, v, args, nargs, true, true); }
 FILTER(rejectattr) { return select_common(c, at, v, args, nargs, true, false); }
 
 FILTER(map) {
-    jv *items = jv_truthy(v) ? jinja_iter_list(c, at, v) : jv_list(c, 0);
+    if (!jv_truthy(v)) return generator(c, jv_list(c, 0));
+    jv *items = jinja_iter_list(c, at, v);
     jv *attr = jinja_arg(NULL, 0, kwnames, kwvals, nkw, 0, "attribute");
     jv *dflt = jinja_arg(NULL, 0, kwnames, kwvals, nkw, 0, "default");
     jv *out = jv_list(c, items->list.n);
     if (attr) {
         for (size_t i = 0; i < items->list.n; i++) {
-            jv *r = jinja_getitem(c, at, items->list.v[i], attr);
+            jv *r = attr_get(c, at, items->list.v[i], attr);
             if (r->kind == JV_UNDEF && dflt) r = dflt;
             jv_list_push(c, out, r);
         }
@@ -327,6 +352,7 @@ static void sort_list(jctx *c, const jnode *at, jv **v, jv **keys, size_t n, boo
 
 FILTER(dictsort) {
     jv *cs = ARG(0, "case_sensitive"), *by = ARG(1, "by"), *rev = ARG(2, "reverse");
+    if (v->kind == JV_UNDEF) jinja_undef_fail(c, at, v);
     jv *pairs = f_items(c, at, v, NULL, 0, NULL, NULL, 0);
     pairs->is_gen = false; /* sorted() makes a list */
     bool by_value = by && by->kind == JV_STR && by->str.n == 5 && memcmp(by->str.s, "value", 5) == 0;
@@ -342,7 +368,7 @@ FILTER(sort) {
     jv *l = f_list(c, at, v, NULL, 0, NULL, NULL, 0);
     size_t n = l->list.n;
     jv **keys = jarena_alloc(&c->arena, (n + 1) * sizeof(jv *));
-    for (size_t i = 0; i < n; i++) keys[i] = attr ? jinja_getitem(c, at, l->list.v[i], attr) : l->list.v[i];
+    for (size_t i = 0; i < n; i++) keys[i] = attr ? attr_get(c, at, l->list.v[i], attr) : l->list.v[i];
     sort_list(c, at, l->list.v, keys, n, cs && jv_truthy(cs), rev && jv_truthy(rev));
     return l;
 }
@@ -366,7 +392,7 @@ FILTER(sum) {
     jv *items = jinja_iter_list(c, at, v);
     jv *acc = start ? start : jv_int(c, 0);
     for (size_t i = 0; i < items->list.n; i++) {
-        jv *it = attr ? jinja_getitem(c, at, items->list.v[i], attr) : items->list.v[i];
+        jv *it = attr ? attr_get(c, at, items->list.v[i], attr) : items->list.v[i];
         if (!jv_is_number(it) || !jv_is_number(acc)) jinja_fail(c, at, LK_ERR_ARG, "TypeError: sum() of non-numbers");
         if (acc->kind == JV_FLOAT || it->kind == JV_FLOAT) acc = jv_float(c, jv_as_double(acc) + jv_as_double(it));
         else acc = jv_int(c, (int64_t)jv_as_double(acc) + (int64_t)jv_as_double(it));
@@ -374,18 +400,22 @@ FILTER(sum) {
     return acc;
 }
 
-static jv *minmax(jctx *c, const jnode *at, jv *v, bool want_max) {
+static jv *minmax(jctx *c, const jnode *at, jv *v, bool want_max, jv *cs, jv *attr) {
     jv *items = jinja_iter_list(c, at, v);
     if (!items->list.n) return jv_undef(c, "No aggregated item, sequence was empty.");
-    jv *best = items->list.v[0];
+    jv *best = items->list.v[0], *best_key = attr ? attr_get(c, at, best, attr) : best;
     for (size_t i = 1; i < items->list.n; i++) {
-        int r = sort_cmp_key(c, at, items->list.v[i], best, false);
-        if (want_max ? r > 0 : r < 0) best = items->list.v[i];
+        jv *key = attr ? attr_get(c, at, items->list.v[i], attr) : items->list.v[i];
+        int r = sort_cmp_key(c, at, key, best_key, cs && jv_truthy(cs));
+        if (want_max ? r > 0 : r < 0) {
+            best = items->list.v[i];
+            best_key = key;
+        }
     }
     return best;
 }
-FILTER(min) { return minmax(c, at, v, false); }
-FILTER(max) { return minmax(c, at, v, true); }
+FILTER(min) { return minmax(c, at, v, false, ARG(0, "case_sensitive"), ARG(1, "attribute")); }
+FILTER(max) { return minmax(c, at, v, true, ARG(0, "case_sensitive"), ARG(1, "attribute")); }
 
 /* Python's str.splitlines() boundaries, which indent uses. */
 static size_t line_break_len(const char *s, size_t n, size_t i) {
@@ -494,26 +524,72 @@ FILTER(center) {
 
 FILTER(count) { return f_length(c, at, v, args, nargs, kwnames, kwvals, nkw); }
 
+/* Each filter's parameters after the value, in order, as jinja2 (or, for
+ * tojson, transformers) declares them; NULL for variadic ones. Calls are
+ * checked against these so a misspelt keyword fails as in Python. */
 static const struct {
     const char *name;
     jfilter fn;
+    const char *params;
 } k_filters[] = {
-    {"trim", f_trim}, {"upper", f_upper}, {"lower", f_lower}, {"capitalize", f_capitalize},
-    {"title", f_title}, {"safe", f_safe}, {"string", f_string}, {"replace", f_replace},
-    {"tojson", f_tojson}, {"length", f_length}, {"count", f_count}, {"list", f_list},
-    {"first", f_first}, {"last", f_last}, {"default", f_default}, {"d", f_default},
-    {"items", f_items}, {"join", f_join}, {"int", f_int}, {"float", f_float}, {"abs", f_abs},
-    {"round", f_round}, {"unique", f_unique}, {"select", f_select}, {"reject", f_reject},
-    {"selectattr", f_selectattr}, {"rejectattr", f_rejectattr}, {"map", f_map},
-    {"dictsort", f_dictsort}, {"sort", f_sort}, {"reverse", f_reverse}, {"sum", f_sum},
-    {"min", f_min}, {"max", f_max}, {"indent", f_indent}, {"wordcount", f_wordcount},
-    {"attr", f_attr}, {"escape", f_escape}, {"e", f_escape}, {"center", f_center},
+    {"trim", f_trim, "chars"}, {"upper", f_upper, ""}, {"lower", f_lower, ""},
+    {"capitalize", f_capitalize, ""}, {"title", f_title, ""}, {"safe", f_safe, ""},
+    {"string", f_string, ""}, {"replace", f_replace, "old,new,count"},
+    {"tojson", f_tojson, "ensure_ascii,indent,separators,sort_keys"}, {"length", f_length, ""},
+    {"count", f_count, ""}, {"list", f_list, ""}, {"first", f_first, ""}, {"last", f_last, ""},
+    {"default", f_default, "default_value,boolean"}, {"d", f_default, "default_value,boolean"},
+    {"items", f_items, ""}, {"join", f_join, "d,attribute"}, {"int", f_int, "default,base"},
+    {"float", f_float, "default"}, {"abs", f_abs, ""}, {"round", f_round, "precision,method"},
+    {"unique", f_unique, "case_sensitive,attribute"}, {"select", f_select, NULL},
+    {"reject", f_reject, NULL}, {"selectattr", f_selectattr, NULL}, {"rejectattr", f_rejectattr, NULL},
+    {"map", f_map, NULL}, {"dictsort", f_dictsort, "case_sensitive,by,reverse"},
+    {"sort", f_sort, "reverse,case_sensitive,attribute"}, {"reverse", f_reverse, ""},
+    {"sum", f_sum, "attribute,start"}, {"min", f_min, "case_sensitive,attribute"},
+    {"max", f_max, "case_sensitive,attribute"}, {"indent", f_indent, "width,first,blank"},
+    {"wordcount", f_wordcount, ""}, {"attr", f_attr, "name"}, {"escape", f_escape, ""},
+    {"e", f_escape, ""}, {"center", f_center, "width"},
 };
 
 jfilter jinja_find_filter(const char *name) {
     for (size_t i = 0; i < sizeof k_filters / sizeof k_filters[0]; i++)
         if (strcmp(k_filters[i].name, name) == 0) return k_filters[i].fn;
     return NULL;
+}
+
+static bool param_index(const char *params, const char *name, size_t *index) {
+    size_t k = 0, n = strlen(name);
+    for (const char *p = params; *p; k++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0) {
+            *index = k;
+            return true;
+        }
+        p += len + (comma ? 1 : 0);
+    }
+    return false;
+}
+
+void jinja_check_filter_args(jctx *c, const jnode *at, const char *name, size_t nargs, const char **kwnames,
+                             size_t nkw) {
+    const char *params = NULL;
+    for (size_t i = 0; i < sizeof k_filters / sizeof k_filters[0]; i++)
+        if (strcmp(k_filters[i].name, name) == 0) params = k_filters[i].params;
+    if (!params) return;
+    size_t nparams = 0, idx;
+    for (const char *p = params; *p; p++) nparams += *p == ',';
+    nparams += params[0] != '\0';
+    if (nargs > nparams)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: filter '%s' takes at most %zu argument(s) (%zu given)", name, nparams,
+                   nargs);
+    for (size_t k = 0; k < nkw; k++) {
+        if (!param_index(params, kwnames[k], &idx))
+            jinja_fail(c, at, LK_ERR_ARG, "TypeError: filter '%s' got an unexpected keyword argument '%s'", name,
+                       kwnames[k]);
+        if (idx < nargs)
+            jinja_fail(c, at, LK_ERR_ARG, "TypeError: filter '%s' got multiple values for argument '%s'", name,
+                       kwnames[k]);
+    }
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -587,6 +663,15 @@ static const struct {
     {"gt", t_gt}, {"greaterthan", t_gt}, {">", t_gt}, {"ge", t_ge}, {">=", t_ge}, {"in", t_in},
     {"sameas", t_sameas}, {"lower", t_lower}, {"upper", t_upper},
 };
+
+/* How many arguments a test takes (besides the value). */
+int jinja_test_arity(const char *name) {
+    static const char *const one[] = {"divisibleby", "eq", "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "le",
+                                      "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "sameas", NULL};
+    for (int i = 0; one[i]; i++)
+        if (strcmp(one[i], name) == 0) return 1;
+    return 0;
+}
 
 jtest jinja_find_test(const char *name) {
     for (size_t i = 0; i < sizeof k_tests / sizeof k_tests[0]; i++)

@@ -208,6 +208,12 @@ static char lex_tag(lexer *L, bool block, int open_line, int open_col) {
                     }
                 }
             }
+            if (!is_float && p[0] == '0') {
+                /* jinja2 reads "012" as 0 then 12: an int starting with 0 is only zeros */
+                k = 1;
+                while (k < left && (p[k] == '0' || p[k] == '_')) k++;
+                nn = 1;
+            }
             num[nn] = '\0';
             jtok *t = push(L, is_float ? JT_FLOAT : JT_INT, line, col);
             if (is_float) t->f = strtod(num, NULL);

@@ -26,6 +26,7 @@ typedef struct {
     jparse *p;
     jtok *t;
     size_t n, pos;
+    int loop_depth; /* for bodies enclosing the cursor, within the current macro */
 } parser;
 
 void jinja_syntax_error(jparse *p, int line, int col, const char *fmt, ...) {
@@ -603,7 +604,9 @@ static jnode *parse_statement(parser *P, const jtok *open) {
         if (is_name(P, "recursive")) jinja_syntax_error(P->p, t->line, t->col, "recursive loops are not supported");
         end_block(P);
         static const char *const ends[] = {"else", "endfor", NULL};
+        P->loop_depth++;
         int which = parse_body(P, &n->list, ends, t);
+        P->loop_depth--;
         next_tok(P);
         end_block(P);
         if (which == 0) {
@@ -657,7 +660,10 @@ static jnode *parse_statement(parser *P, const jtok *open) {
         next_tok(P);
         end_block(P);
         static const char *const ends[] = {"endmacro", NULL};
+        int outer_loops = P->loop_depth;
+        P->loop_depth = 0; /* a macro body is its own function: no loop to break out of */
         parse_body(P, &n->list, ends, t);
+        P->loop_depth = outer_loops;
         next_tok(P);
         if (peek(P)->kind == JT_NAME) next_tok(P); /* {% endmacro name %} */
         end_block(P);
@@ -686,6 +692,8 @@ static jnode *parse_statement(parser *P, const jtok *open) {
         return n;
     }
     if (is_name(P, "break") || is_name(P, "continue")) {
+        if (P->loop_depth == 0)
+            jinja_syntax_error(P->p, t->line, t->col, "'%.*s' outside a loop", (int)t->n, t->s);
         next_tok(P);
         n = node(P, t->s[0] == 'b' ? JN_BREAK : JN_CONTINUE, t);
         end_block(P);

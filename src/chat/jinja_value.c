@@ -398,7 +398,9 @@ static void write_str_repr(jbuf *b, const char *s, size_t n) {
 
 static void write_any(jbuf *b, const jv *v, bool repr) {
     switch (v->kind) {
-    case JV_UNDEF: return;
+    case JV_UNDEF:
+        if (repr) jbuf_puts(b, "Undefined");
+        return;
     case JV_NONE: return jbuf_puts(b, "None");
     case JV_BOOL: return jbuf_puts(b, v->b ? "True" : "False");
     case JV_INT: return jbuf_printf(b, "%lld", (long long)v->i);
