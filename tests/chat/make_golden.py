@@ -138,6 +138,18 @@ def conversations():
                               "content": "22 degrees"},
                              {"role": "assistant", "content": "It is 22 °C in Paris."},
                              {"role": "user", "content": "Thanks!"}], tools=TOOLS)
+    # OpenAI-style clients send arguments as a JSON string and content null
+    # next to tool calls; some templates expect exactly that.
+    add("tool-call-openai-style", [{"role": "user", "content": "Weather in Paris?"},
+                                   {"role": "assistant", "content": None, "tool_calls": [
+                                       {"id": "call12345", "type": "function",
+                                        "function": {"name": "get_weather", "arguments": "{\"location\": \"Paris\"}"}}]},
+                                   {"role": "tool", "tool_call_id": "call12345", "content": "sunny"}], tools=TOOLS)
+    # multimodal-style content parts (text only)
+    add("content-parts", [{"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+                          {"role": "user", "content": [{"type": "text", "text": "Describe "}, {"type": "text", "text": "this."}]}])
+    add("reasoning-content", [U1, {"role": "assistant", "content": "Fine.", "reasoning_content": "Greeting; answer briefly."},
+                              U2], enable_thinking=True)
     add("thinking-off", [U1], enable_thinking=False)
     add("thinking-history", [U1, {"role": "assistant", "content": "<think>\nThe user greets me.\n</think>\n\nFine, thanks."},
                              U2], enable_thinking=True)
