@@ -191,6 +191,7 @@ static int64_t parse_int_prefix(const char *s, size_t n, bool *ok) {
 FILTER(int) {
     jv *d = ARG(0, "default");
     int64_t dflt = d && d->kind == JV_INT ? d->i : 0;
+    if (v->kind == JV_UNDEF) jinja_undef_fail(c, at, v); /* int(Undefined) raises in jinja2 */
     switch (v->kind) {
     case JV_INT: return v;
     case JV_BOOL: return jv_int(c, v->b);
@@ -216,6 +217,7 @@ FILTER(int) {
 FILTER(float) {
     jv *d = ARG(0, "default");
     double dflt = d && jv_is_number(d) ? jv_as_double(d) : 0.0;
+    if (v->kind == JV_UNDEF) jinja_undef_fail(c, at, v);
     if (jv_is_number(v)) return jv_float(c, jv_as_double(v));
     if (v->kind == JV_STR && v->str.n < 64) {
         char tmp[64];
@@ -430,6 +432,10 @@ static size_t line_break_len(const char *s, size_t n, size_t i) {
 
 FILTER(indent) {
     jv *w = ARG(0, "width"), *first = ARG(1, "first"), *blank = ARG(2, "blank");
+    if (w && w->kind == JV_UNDEF) jinja_undef_fail(c, at, w);
+    if (w && w->kind != JV_STR && w->kind != JV_INT && w->kind != JV_BOOL)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: can't multiply sequence by non-int of type '%s'", jv_type_name(w));
+    if (w && w->kind == JV_BOOL) w = jv_int(c, w->b);
     jbuf ind;
     jbuf_init(&ind, c);
     if (w && w->kind == JV_STR) jbuf_put(&ind, w->str.s, w->str.n);
