@@ -161,8 +161,8 @@ static jv *slice(jctx *c, const jnode *n, jv *obj, jv *a, jv *b, jv *st) {
         jinja_fail(c, n, LK_ERR_ARG, "TypeError: slice indices must be integers or None");
     if (step == 0) jinja_fail(c, n, LK_ERR_ARG, "ValueError: slice step cannot be zero");
     if (obj->kind == JV_UNDEF) jinja_undef_fail(c, n, obj);
-    if ((obj->kind != JV_LIST && obj->kind != JV_STR) || obj->is_gen)
-        jinja_fail(c, n, LK_ERR_ARG, "TypeError: '%s' object is not subscriptable", jv_type_name(obj));
+    /* jinja2's getitem turns a TypeError into an undefined value */
+    if ((obj->kind != JV_LIST && obj->kind != JV_STR) || obj->is_gen) return jv_undef(c, "object is not subscriptable");
     int64_t len = jv_len(obj);
     int64_t lo = slice_bound(c, n, a, len, step < 0 ? len - 1 : 0, step);
     int64_t hi = slice_bound(c, n, b, len, step < 0 ? -1 : len, step);
@@ -354,6 +354,8 @@ static jv *arith(jctx *c, const jnode *n, const char *op, jv *a, jv *b) {
             else if (f == 'f' && jv_is_number(arg)) jbuf_printf(&out, "%f", jv_as_double(arg));
             else jinja_fail(c, n, LK_ERR_UNSUPPORTED, "unsupported format '%%%c'", f);
         }
+        size_t given = tuple ? tuple->list.n : (b->kind == JV_DICT ? 0 : 1);
+        if (ai < given) jinja_fail(c, n, LK_ERR_ARG, "TypeError: not all arguments converted during string formatting");
         return jv_str_nocopy(c, out.s, out.n);
     }
     if (!jv_is_number(a) || !jv_is_number(b)) {
@@ -406,7 +408,13 @@ static jv *arith(jctx *c, const jnode *n, const char *op, jv *a, jv *b) {
     switch (op[0]) {
     case '+': return jv_float(c, x + y);
     case '-': return jv_float(c, x - y);
-    case '*': return jv_float(c, op[1] == '*' ? pow(x, y) : x * y);
+    case '*':
+        if (op[1] == '*') {
+            double r = pow(x, y);
+            if (isinf(r) && isfinite(x) && isfinite(y)) jinja_fail(c, n, LK_ERR_RANGE, "OverflowError: (34, 'Numerical result out of range')");
+            return jv_float(c, r);
+        }
+        return jv_float(c, x * y);
     case '/':
         if (y == 0) jinja_fail(c, n, LK_ERR_ARG, "ZeroDivisionError: float division by zero");
         return jv_float(c, op[1] == '/' ? floor(x / y) : x / y);

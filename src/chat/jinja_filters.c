@@ -190,12 +190,12 @@ static int64_t parse_int_prefix(const char *s, size_t n, bool *ok) {
 
 FILTER(int) {
     jv *d = ARG(0, "default");
-    int64_t dflt = d && d->kind == JV_INT ? d->i : 0;
+    jv *dv = d ? d : jv_int(c, 0); /* returned as is when conversion fails */
     if (v->kind == JV_UNDEF) jinja_undef_fail(c, at, v); /* int(Undefined) raises in jinja2 */
     switch (v->kind) {
     case JV_INT: return v;
     case JV_BOOL: return jv_int(c, v->b);
-    case JV_FLOAT: return isfinite(v->f) && fabs(v->f) < 9.2e18 ? jv_int(c, (int64_t)v->f) : jv_int(c, dflt);
+    case JV_FLOAT: return isfinite(v->f) && fabs(v->f) < 9.2e18 ? jv_int(c, (int64_t)v->f) : dv;
     case JV_STR: {
         bool ok;
         int64_t r = parse_int_prefix(v->str.s, v->str.n, &ok);
@@ -208,15 +208,15 @@ FILTER(int) {
             double f = strtod(tmp, &end);
             if (end != tmp && *end == '\0' && isfinite(f) && fabs(f) < 9.2e18) return jv_int(c, (int64_t)f);
         }
-        return jv_int(c, dflt);
+        return dv;
     }
-    default: return jv_int(c, dflt);
+    default: return dv;
     }
 }
 
 FILTER(float) {
     jv *d = ARG(0, "default");
-    double dflt = d && jv_is_number(d) ? jv_as_double(d) : 0.0;
+    jv *dv = d ? d : jv_float(c, 0.0);
     if (v->kind == JV_UNDEF) jinja_undef_fail(c, at, v);
     if (jv_is_number(v)) return jv_float(c, jv_as_double(v));
     if (v->kind == JV_STR && v->str.n < 64) {
@@ -227,7 +227,7 @@ FILTER(float) {
         double f = strtod(tmp, &end);
         if (end != tmp && *end == '\0') return jv_float(c, f);
     }
-    return jv_float(c, dflt);
+    return dv;
 }
 
 FILTER(abs) {
@@ -239,7 +239,9 @@ FILTER(abs) {
 
 FILTER(round) {
     jv *prec = ARG(0, "precision"), *method = ARG(1, "method");
-    int64_t p = prec && prec->kind == JV_INT ? prec->i : 0;
+    if (prec && prec->kind != JV_INT && prec->kind != JV_BOOL)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: '%s' object cannot be interpreted as an integer", jv_type_name(prec));
+    int64_t p = prec ? (prec->kind == JV_BOOL ? prec->b : prec->i) : 0;
     if (!jv_is_number(v)) jinja_fail(c, at, LK_ERR_ARG, "TypeError: round() needs a number");
     double x = jv_as_double(v), m = pow(10.0, (double)p);
     const char *how = method && method->kind == JV_STR ? method->str.s : "common";
@@ -284,7 +286,7 @@ static jv *select_common(jctx *c, const jnode *at, jv *v, jv **args, size_t narg
         attr = args[k++];
     }
     jtest t = NULL;
-    if (k < nargs) {
+    if (k < nargs && items->list.n > 0) { /* jinja2 is lazy: an unknown test on no items is no error */
         if (args[k]->kind != JV_STR) jinja_fail(c, at, LK_ERR_ARG, "test name must be a string");
         t = jinja_find_test(args[k]->str.s);
         if (!t) jinja_fail(c, at, LK_ERR_UNSUPPORTED, "no test named '%s'", args[k]->str.s);
@@ -319,6 +321,7 @@ FILTER(map) {
         }
         return generator(c, out);
     }
+    if (items->list.n == 0) return generator(c, jv_list(c, 0));
     if (nargs < 1 || args[0]->kind != JV_STR) jinja_fail(c, at, LK_ERR_ARG, "map() needs a filter name or attribute=");
     jfilter f = jinja_find_filter(args[0]->str.s);
     if (!f) jinja_fail(c, at, LK_ERR_UNSUPPORTED, "no filter named '%s'", args[0]->str.s);
@@ -420,7 +423,8 @@ FILTER(min) { return minmax(c, at, v, false, ARG(0, "case_sensitive"), ARG(1, "a
 FILTER(max) { return minmax(c, at, v, true, ARG(0, "case_sensitive"), ARG(1, "attribute")); }
 
 /* Python's str.splitlines() boundaries, which indent uses. */
-static size_t line_break_len(const char *s, size_t n, size_t i) {
+size_t jpy_line_break_len(const char *s, size_t n, size_t i);
+size_t jpy_line_break_len(const char *s, size_t n, size_t i) {
     unsigned char ch = (unsigned char)s[i];
     if (ch == '\r') return i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
     if (ch == '\n' || ch == '\v' || ch == '\f' || (ch >= 0x1c && ch <= 0x1e)) return 1;
@@ -441,7 +445,11 @@ FILTER(indent) {
     if (w && w->kind == JV_STR) jbuf_put(&ind, w->str.s, w->str.n);
     else
         for (int64_t i = 0; i < (w && w->kind == JV_INT ? w->i : 4) && i < 1000; i++) jbuf_putc(&ind, ' ');
-    jv *s = need_str(c, v);
+    /* jinja2 does `s += "\n"` on the value itself: only strings work */
+    if (v->kind == JV_UNDEF) jinja_undef_fail(c, at, v);
+    if (v->kind != JV_STR)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: unsupported operand type(s) for +=: '%s' and 'str'", jv_type_name(v));
+    jv *s = v;
     /* s + "\n", split into lines (Python splitlines), then rejoin. */
     jbuf src;
     jbuf_init(&src, c);
@@ -452,7 +460,7 @@ FILTER(indent) {
     if (first && jv_truthy(first)) jbuf_put(&out, ind.s, ind.n);
     size_t start = 0, line_no = 0;
     for (size_t i = 0; i < src.n;) {
-        size_t br = line_break_len(src.s, src.n, i);
+        size_t br = jpy_line_break_len(src.s, src.n, i);
         if (!br) {
             i++;
             continue;
@@ -608,7 +616,8 @@ TEST(none) { return v->kind == JV_NONE; }
 TEST(string) { return v->kind == JV_STR; }
 TEST(mapping) { return v->kind == JV_DICT; }
 TEST(iterable) { return v->kind == JV_STR || v->kind == JV_LIST || v->kind == JV_DICT || v->kind == JV_UNDEF; }
-TEST(sequence) { return v->kind == JV_STR || v->kind == JV_LIST || v->kind == JV_DICT; }
+/* Undefined has __len__ and __getitem__, so jinja2 calls it a sequence. */
+TEST(sequence) { return v->kind == JV_STR || (v->kind == JV_LIST && !v->is_gen) || v->kind == JV_DICT || v->kind == JV_UNDEF; }
 TEST(number) { return jv_is_number(v); }
 TEST(integer) { return v->kind == JV_INT; }
 TEST(float) { return v->kind == JV_FLOAT; }
@@ -647,14 +656,21 @@ TEST(sameas) {
     if (v->kind == JV_BOOL) return v->b == o->b;
     return v == o;
 }
-TEST(lower) {
+/* str.islower()/isupper(): some cased character, and none of the other case. */
+static bool is_case(jctx *c, jv *v, bool lower) {
     jv *s = jv_to_str(c, v);
-    return jv_equal(s, jstr_case(c, s, 1));
+    bool cased = false;
+    for (size_t i = 0; i < s->str.n;) {
+        uint32_t cp;
+        i += jutf8_decode(s->str.s + i, s->str.n - i, &cp);
+        utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
+        if (cat == UTF8PROC_CATEGORY_LT || cat == (lower ? UTF8PROC_CATEGORY_LU : UTF8PROC_CATEGORY_LL)) return false;
+        cased |= cat == (lower ? UTF8PROC_CATEGORY_LL : UTF8PROC_CATEGORY_LU);
+    }
+    return cased;
 }
-TEST(upper) {
-    jv *s = jv_to_str(c, v);
-    return jv_equal(s, jstr_case(c, s, 0));
-}
+TEST(lower) { return is_case(c, v, true); }
+TEST(upper) { return is_case(c, v, false); }
 
 static const struct {
     const char *name;

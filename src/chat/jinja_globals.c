@@ -27,10 +27,14 @@ static jv *g_range(jctx *c, const jnode *at, jv *self, jv **args, size_t nargs, 
     return l;
 }
 
-static jv *kw_dict(jctx *c, jv_kind kind, jv **args, size_t nargs, const char **kwnames, jv **kwvals, size_t nkw) {
+static jv *kw_dict(jctx *c, const jnode *at, jv_kind kind, jv **args, size_t nargs, const char **kwnames, jv **kwvals, size_t nkw) {
     jv *d = jv_dict(c, nkw);
     d->kind = kind;
-    if (nargs >= 1 && args[0]->kind == JV_DICT)
+    if (nargs > 1) jinja_fail(c, at, LK_ERR_ARG, "TypeError: expected at most 1 positional argument, got %zu", nargs);
+    if (nargs == 1 && args[0]->kind == JV_UNDEF) jinja_undef_fail(c, at, args[0]);
+    if (nargs == 1 && args[0]->kind != JV_DICT && args[0]->kind != JV_NS)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: '%s' object is not a mapping", jv_type_name(args[0]));
+    if (nargs == 1)
         for (size_t i = 0; i < args[0]->dict.n; i++) jv_dict_set(c, d, args[0]->dict.k[i], args[0]->dict.v[i]);
     for (size_t i = 0; i < nkw; i++) jv_dict_set(c, d, jv_cstr(c, kwnames[i]), kwvals[i]);
     return d;
@@ -38,12 +42,12 @@ static jv *kw_dict(jctx *c, jv_kind kind, jv **args, size_t nargs, const char **
 
 static jv *g_namespace(jctx *c, const jnode *at, jv *self, jv **args, size_t nargs, const char **kwnames,
                        jv **kwvals, size_t nkw) {
-    return kw_dict(c, JV_NS, args, nargs, kwnames, kwvals, nkw);
+    return kw_dict(c, at, JV_NS, args, nargs, kwnames, kwvals, nkw);
 }
 
 static jv *g_dict(jctx *c, const jnode *at, jv *self, jv **args, size_t nargs, const char **kwnames, jv **kwvals,
                   size_t nkw) {
-    return kw_dict(c, JV_DICT, args, nargs, kwnames, kwvals, nkw);
+    return kw_dict(c, at, JV_DICT, args, nargs, kwnames, kwvals, nkw);
 }
 
 static jv *g_raise_exception(jctx *c, const jnode *at, jv *self, jv **args, size_t nargs, const char **kwnames,

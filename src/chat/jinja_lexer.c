@@ -180,18 +180,19 @@ static char lex_tag(lexer *L, bool block, int open_line, int open_col) {
         } else if (ch >= '0' && ch <= '9') {
             size_t k = 0;
             bool is_float = false;
-            char num[64];
+            /* the literal without its '_' separators, however long */
+            char *num = jarena_alloc(&L->p->arena, left + 1);
             size_t nn = 0;
             while (k < left && ((p[k] >= '0' && p[k] <= '9') || p[k] == '_')) {
-                if (p[k] != '_' && nn < sizeof num - 1) num[nn++] = p[k];
+                if (p[k] != '_') num[nn++] = p[k];
                 k++;
             }
             if (k + 1 < left && p[k] == '.' && p[k + 1] >= '0' && p[k + 1] <= '9') {
                 is_float = true;
-                num[nn < sizeof num - 1 ? nn++ : nn] = '.';
+                num[nn++] = '.';
                 k++;
                 while (k < left && ((p[k] >= '0' && p[k] <= '9') || p[k] == '_')) {
-                    if (p[k] != '_' && nn < sizeof num - 1) num[nn++] = p[k];
+                    if (p[k] != '_') num[nn++] = p[k];
                     k++;
                 }
             }
@@ -200,12 +201,8 @@ static char lex_tag(lexer *L, bool block, int open_line, int open_col) {
                 if (e < left && (p[e] == '+' || p[e] == '-')) e++;
                 if (e < left && p[e] >= '0' && p[e] <= '9') {
                     is_float = true;
-                    for (; k < e; k++)
-                        if (nn < sizeof num - 1) num[nn++] = p[k];
-                    while (k < left && p[k] >= '0' && p[k] <= '9') {
-                        if (nn < sizeof num - 1) num[nn++] = p[k];
-                        k++;
-                    }
+                    for (; k < e; k++) num[nn++] = p[k];
+                    while (k < left && p[k] >= '0' && p[k] <= '9') num[nn++] = p[k++];
                 }
             }
             if (!is_float && p[0] == '0') {

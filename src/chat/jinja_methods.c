@@ -26,7 +26,7 @@ static bool in_chars(uint32_t cp, const jv *chars) {
 jv *jstr_strip(jctx *c, jv *s, jv *chars, bool left, bool right);
 jv *jstr_strip(jctx *c, jv *s, jv *chars, bool left, bool right) {
     if (chars && chars->kind == JV_NONE) chars = NULL;
-    if (chars && chars->kind != JV_STR) chars = jv_to_str(c, chars);
+    if (chars && chars->kind != JV_STR) jinja_fail(c, NULL, LK_ERR_ARG, "TypeError: strip arg must be None or str");
     size_t a = 0, b = s->str.n;
     while (left && a < b) {
         uint32_t cp;
@@ -97,7 +97,9 @@ jv *jstr_case(jctx *c, jv *s, int mode) {
 
 jv *jstr_replace(jctx *c, const jnode *at, jv *s, jv *old, jv *new_, jv *count);
 jv *jstr_replace(jctx *c, const jnode *at, jv *s, jv *old, jv *new_, jv *count) {
-    int64_t max = count && count->kind == JV_INT ? count->i : -1;
+    if (count && count->kind != JV_INT && count->kind != JV_BOOL && count->kind != JV_NONE)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: '%s' object cannot be interpreted as an integer", jv_type_name(count));
+    int64_t max = count && count->kind == JV_INT ? count->i : count && count->kind == JV_BOOL ? count->b : -1;
     jbuf b;
     jbuf_init(&b, c);
     if (old->str.n == 0) {
@@ -169,7 +171,9 @@ METHOD(endswith) { return affix(c, at, self, ARG(0, "suffix"), false); }
 
 METHOD(split) {
     jv *sep = ARG(0, "sep"), *maxv = ARG(1, "maxsplit");
-    int64_t max = maxv && maxv->kind == JV_INT ? maxv->i : -1;
+    if (maxv && maxv->kind != JV_INT && maxv->kind != JV_BOOL)
+        jinja_fail(c, at, LK_ERR_ARG, "TypeError: '%s' object cannot be interpreted as an integer", jv_type_name(maxv));
+    int64_t max = maxv ? (maxv->kind == JV_BOOL ? maxv->b : maxv->i) : -1;
     jv *out = jv_list(c, 0);
     const char *s = self->str.s;
     size_t n = self->str.n;
@@ -214,14 +218,14 @@ METHOD(split) {
     return out;
 }
 
+size_t jpy_line_break_len(const char *s, size_t n, size_t i);
+
 METHOD(splitlines) {
     jv *out = jv_list(c, 0);
     size_t start = 0;
     const char *s = self->str.s;
     for (size_t i = 0; i < self->str.n;) {
-        size_t br = 0;
-        if (s[i] == '\r') br = i + 1 < self->str.n && s[i + 1] == '\n' ? 2 : 1;
-        else if (s[i] == '\n') br = 1;
+        size_t br = jpy_line_break_len(s, self->str.n, i);
         if (br) {
             jv_list_push(c, out, jv_str_nocopy(c, s + start, i - start));
             i += br;

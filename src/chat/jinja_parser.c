@@ -336,6 +336,8 @@ static jnode *parse_filter_tail(parser *P, jnode *n) {
             f->a = n;
             n = f;
         } else if (is_name(P, "is")) {
+            if (n->kind == JN_TEST)
+                jinja_syntax_error(P->p, t->line, t->col, "you cannot chain multiple tests with 'is'");
             next_tok(P);
             jnode *te = node(P, JN_TEST, t);
             if (is_name(P, "not")) {

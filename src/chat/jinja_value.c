@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <utf8proc.h>
+
 #include "chat/jinja.h"
 
 /* ---------------------------------------------------------------- arena */
@@ -372,6 +374,18 @@ void jv_write_float(jbuf *b, double f) {
     }
 }
 
+/* Python's str.isprintable() for one code point: not a control, format,
+ * surrogate, private-use, unassigned or separator character (but ' ' is). */
+static bool py_printable(uint32_t cp) {
+    if (cp == ' ') return true;
+    if (cp < 0x20 || cp == 0x7f) return false;
+    if (cp < 0x7f) return true;
+    utf8proc_category_t cat = utf8proc_category((utf8proc_int32_t)cp);
+    return !(cat == UTF8PROC_CATEGORY_CC || cat == UTF8PROC_CATEGORY_CF || cat == UTF8PROC_CATEGORY_CS ||
+             cat == UTF8PROC_CATEGORY_CO || cat == UTF8PROC_CATEGORY_CN || cat == UTF8PROC_CATEGORY_ZL ||
+             cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_ZS);
+}
+
 static void write_str_repr(jbuf *b, const char *s, size_t n) {
     bool has_sq = memchr(s, '\'', n) != NULL, has_dq = memchr(s, '"', n) != NULL;
     char q = has_sq && !has_dq ? '"' : '\'';
@@ -385,12 +399,10 @@ static void write_str_repr(jbuf *b, const char *s, size_t n) {
         } else if (cp == '\n') jbuf_puts(b, "\\n");
         else if (cp == '\r') jbuf_puts(b, "\\r");
         else if (cp == '\t') jbuf_puts(b, "\\t");
-        else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) jbuf_printf(b, "\\x%02x", cp);
-        else if (cp == 0xad) jbuf_puts(b, "\\xad");
-        else if ((cp >= 0x2028 && cp <= 0x2029) || (cp >= 0x200b && cp <= 0x200f) ||
-                 (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xfeff)
-            jbuf_printf(b, "\\u%04x", cp);
-        else jbuf_put(b, s + i, len);
+        else if (py_printable(cp)) jbuf_put(b, s + i, len);
+        else if (cp < 0x100) jbuf_printf(b, "\\x%02x", cp);
+        else if (cp < 0x10000) jbuf_printf(b, "\\u%04x", cp);
+        else jbuf_printf(b, "\\U%08x", cp);
         i += len;
     }
     jbuf_putc(b, q);

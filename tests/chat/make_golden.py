@@ -248,6 +248,13 @@ FEATURES = [
     ("ws-lstrip-after-text", "ab  {% if true %}x{% endif %}"),
     ("ws-comment-trim", "a\n{# c #}\nb\n  {#- c -#}  \nd"),
     ("ws-mixed", "{%- for m in messages -%}\n  <{{ m.role }}>\n  {%- if m.content %} {{ m.content }}{% endif %}\n{% endfor %}\n"),
+    # found by differential fuzzing against jinja2
+    ("repr-nonprintable", "{{ ['\\u3000', '\\xa0', '\\ue009', '\\u200b', '\\U0001F600', '\\x7f'] }}"),
+    ("m-splitlines-all", "{{ 'a\\vb\\x1cc\\u2028d\\r\\ne'.splitlines() }}"),
+    ("f-int-default-passthrough", "{{ 'x' | int('none') }} {{ 'y' | float(none) }}"),
+    ("tests-case", "{{ '' is lower }} {{ 'abc1' is lower }} {{ 'ABC' is upper }} {{ '中' is lower }} {{ nope is sequence }}"),
+    ("slice-non-sequence", "[{{ true[0:] }}] [{{ 5[1] }}]"),
+    ("format-percent", "{{ '%s-%s' % (1, 'a') }} {{ '%d%%' % 5 }} {{ '%r' % 'q' }}"),
     # undefined behaviour
     ("undefined", "[{{ nope }}] [{{ nope | default('d') }}] {{ nope is defined }} [{{ n.attr }}] {% if nope %}x{% else %}falsy{% endif %} {{ nope == nope }} {{ nope != 1 }}"),
 ]
@@ -261,6 +268,14 @@ FEATURE_ERRORS = [
     ("err-append", "{% set l = [] %}{{ l.append(1) }}"),
     ("err-none-iter", "{% for x in none %}{% endfor %}"),
     ("err-div0", "{{ 1 // 0 }}"),
+    ("err-test-chain", "{{ 1 is number is true }}"),
+    ("err-format-extra", "{{ 'a' % 'b' }}"),
+    ("err-indent-int", "{{ 5 | indent }}"),
+    ("err-filter-kwarg", "{{ 'a' | trim(bogus=1) }}"),
+    ("err-test-args", "{{ 1 is number(2) }}"),
+    ("err-break-outside", "{% break %}"),
+    ("err-pow-overflow", "{{ 2.0 ** 100000 }}"),
+    ("err-split-float", "{{ 'a b'.split(' ', 1.5) }}"),
 ]
 
 
