@@ -14,7 +14,7 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: llmkit template TEMPLATE --messages FILE.json [options]\n"
+            "usage: llmkit template TEMPLATE (--messages FILE.json | --context FILE.json) [options]\n"
             "\n"
             "Prints the prompt that TEMPLATE makes of a conversation, byte for byte as\n"
             "Hugging Face transformers' apply_chat_template renders it.\n"
@@ -27,6 +27,9 @@ static void usage(FILE *out) {
             "  --messages FILE        JSON array of {role, content, ...} messages, or an object\n"
             "                         with \"messages\" (and optionally \"tools\"); - reads stdin\n"
             "  --tools FILE           JSON array of tool (function) definitions\n"
+            "  --context FILE         JSON object of template variables (messages, tools,\n"
+            "                         bos_token, enable_thinking, ...); the other options\n"
+            "                         override what it sets\n"
             "  --no-generation-prompt do not end with the assistant's turn header\n"
             "                         (add_generation_prompt=false)\n"
             "  --var NAME=JSON        an extra template variable, e.g. --var enable_thinking=false\n"
@@ -72,6 +75,7 @@ static cJSON *read_json_arg(const char *path, lk_error *err) {
 
 int cmd_template(int argc, char **argv) {
     const char *tmpl_path = NULL, *messages_path = NULL, *tools_path = NULL, *variant = NULL, *date = NULL;
+    const char *context_path = NULL;
     bool gen_prompt = true;
     const char *vars[64];
     int nvars = 0;
@@ -83,6 +87,8 @@ int cmd_template(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--messages") == 0 && has_next) {
             messages_path = argv[++i];
+        } else if (strcmp(a, "--context") == 0 && has_next) {
+            context_path = argv[++i];
         } else if (strcmp(a, "--tools") == 0 && has_next) {
             tools_path = argv[++i];
         } else if (strcmp(a, "--variant") == 0 && has_next) {
@@ -108,8 +114,8 @@ int cmd_template(int argc, char **argv) {
             return 2;
         }
     }
-    if (!tmpl_path || !messages_path) {
-        cli_error("template: %s", !tmpl_path ? "no TEMPLATE given" : "--messages FILE is required");
+    if (!tmpl_path || (!messages_path && !context_path)) {
+        cli_error("template: %s", !tmpl_path ? "no TEMPLATE given" : "--messages FILE (or --context FILE) is required");
         usage(stderr);
         return 2;
     }
@@ -125,9 +131,28 @@ int cmd_template(int argc, char **argv) {
     }
 
     lk_error err = {0};
-    cJSON *msgs = read_json_arg(messages_path, &err);
-    if (!msgs) return cli_fail(&err);
-    cJSON *tools = NULL;
+    cJSON *base = NULL;
+    if (context_path) {
+        base = read_json_arg(context_path, &err);
+        if (!base) return cli_fail(&err);
+        if (!cJSON_IsObject(base)) {
+            cJSON_Delete(base);
+            cli_error("%s: the context must be a JSON object of template variables", context_path);
+            return 1;
+        }
+    }
+    cJSON *msgs = NULL, *tools = NULL;
+    if (messages_path) {
+        msgs = read_json_arg(messages_path, &err);
+        if (!msgs) {
+            cJSON_Delete(base);
+            return cli_fail(&err);
+        }
+    } else {
+        msgs = cJSON_DetachItemFromObjectCaseSensitive(base, "messages");
+        tools = cJSON_DetachItemFromObjectCaseSensitive(base, "tools");
+        if (!msgs) msgs = cJSON_CreateArray();
+    }
     if (cJSON_IsObject(msgs)) {
         tools = cJSON_DetachItemFromObjectCaseSensitive(msgs, "tools");
         cJSON *inner = cJSON_DetachItemFromObjectCaseSensitive(msgs, "messages");
@@ -137,7 +162,9 @@ int cmd_template(int argc, char **argv) {
     if (!cJSON_IsArray(msgs)) {
         cJSON_Delete(msgs);
         cJSON_Delete(tools);
-        cli_error("%s: expected a JSON array of messages (or an object with \"messages\")", messages_path);
+        cJSON_Delete(base);
+        cli_error("%s: expected a JSON array of messages (or an object with \"messages\")",
+                  messages_path ? messages_path : context_path);
         return 1;
     }
     if (tools_path) {
@@ -145,22 +172,34 @@ int cmd_template(int argc, char **argv) {
         tools = read_json_arg(tools_path, &err);
         if (!tools) {
             cJSON_Delete(msgs);
+            cJSON_Delete(base);
             return cli_fail(&err);
         }
     }
 
     lk_template_source src;
-    if (lk_template_source_load(tmpl_path, variant, tools != NULL, &src, &err) != LK_OK) {
+    if (lk_template_source_load(tmpl_path, variant, tools != NULL && !cJSON_IsNull(tools), &src, &err) != LK_OK) {
         cJSON_Delete(msgs);
         cJSON_Delete(tools);
+        cJSON_Delete(base);
         return cli_fail(&err);
     }
-    /* the context as apply_chat_template builds it */
+    /* the context as apply_chat_template builds it: special tokens, then the
+     * --context variables, messages, tools, documents, add_generation_prompt */
     cJSON *ctx = cJSON_Duplicate(src.special_tokens, 1);
+    cJSON *it = base ? base->child : NULL;
+    for (; it; it = it->next) {
+        cJSON_DeleteItemFromObjectCaseSensitive(ctx, it->string);
+        cJSON_AddItemToObject(ctx, it->string, cJSON_Duplicate(it, 1));
+    }
     cJSON_AddItemToObject(ctx, "messages", msgs);
     cJSON_AddItemToObject(ctx, "tools", tools ? tools : cJSON_CreateNull());
-    cJSON_AddNullToObject(ctx, "documents");
-    cJSON_AddBoolToObject(ctx, "add_generation_prompt", gen_prompt);
+    if (!cJSON_GetObjectItemCaseSensitive(ctx, "documents")) cJSON_AddNullToObject(ctx, "documents");
+    if (!cJSON_GetObjectItemCaseSensitive(ctx, "add_generation_prompt") || !gen_prompt) {
+        cJSON_DeleteItemFromObjectCaseSensitive(ctx, "add_generation_prompt");
+        cJSON_AddBoolToObject(ctx, "add_generation_prompt", gen_prompt);
+    }
+    cJSON_Delete(base);
     int rc = 0;
     for (int i = 0; i < nvars && rc == 0; i++) {
         const char *eq = strchr(vars[i], '=');
