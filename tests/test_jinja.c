@@ -116,6 +116,30 @@ static void test_budget(void) {
                  "{}", &mem, &out, &err) != LK_OK);
     expect_error("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "{}", "nested too deeply");
     CHECK(render("{{ range(1000000) | length }}", "{}", NULL, &out, &err) != LK_OK);
+    /* deep nesting and long operator chains end with an error, not a stack overflow */
+    size_t n = 20000;
+    char *deep = malloc(12 * n + 16), *p = deep;
+    p += sprintf(p, "{{ ");
+    for (size_t i = 0; i < n; i++) *p++ = '(';
+    *p++ = '1';
+    for (size_t i = 0; i < n; i++) *p++ = ')';
+    strcpy(p, " }}");
+    CHECK(render(deep, "{}", NULL, &out, &err) == LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, "nesting deeper") != NULL, "%s", err.msg);
+    p = deep + sprintf(deep, "{{ ");
+    for (size_t i = 0; i < n; i++) p += sprintf(p, "1+");
+    strcpy(p, "1 }}");
+    CHECK(render(deep, "{}", NULL, &out, &err) == LK_ERR_RANGE);
+    CHECK_MSG(strstr(err.msg, "expression nested deeper") != NULL, "%s", err.msg);
+    p = deep;
+    for (size_t i = 0; i < n; i++) p += sprintf(p, "{%% if 1 %%}");
+    strcpy(p, "x");
+    CHECK(render(deep, "{}", NULL, &out, &err) == LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, "nesting deeper") != NULL, "%s", err.msg);
+    free(deep);
+    /* a value nested by a loop prints as an error past 400 levels */
+    CHECK(render("{% set ns = namespace(x=[]) %}{% for i in range(5000) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}",
+                 "{}", NULL, &out, &err) == LK_ERR_RANGE);
 }
 
 static void test_api(void) {

@@ -249,7 +249,8 @@ struct jctx {
     jloop_ctl loop_ctl;
     uint64_t steps, max_steps;
     size_t max_output;
-    int depth; /* macro call depth */
+    int depth;      /* macro call depth */
+    int eval_depth; /* expression evaluation recursion */
     int64_t now; /* strftime_now's clock, seconds since the epoch */
 };
 

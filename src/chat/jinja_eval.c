@@ -467,7 +467,22 @@ static bool compare_op(jctx *c, const jnode *at, const char *op, jv *a, jv *b) {
 
 /* ---------------------------------------------------------------- expressions */
 
+/* Expressions are trees and the parser bounds only their nesting, not the
+ * length of operator chains (1+1+1+... is a left-deep tree), so the
+ * evaluator bounds its own recursion. */
+#define MAX_EVAL_DEPTH 1000
+
+static jv *eval_node(jctx *c, jscope *s, const jnode *n);
+
 static jv *eval(jctx *c, jscope *s, const jnode *n) {
+    if (++c->eval_depth > MAX_EVAL_DEPTH)
+        jinja_fail(c, n, LK_ERR_RANGE, "expression nested deeper than %d levels", MAX_EVAL_DEPTH);
+    jv *v = eval_node(c, s, n);
+    c->eval_depth--;
+    return v;
+}
+
+static jv *eval_node(jctx *c, jscope *s, const jnode *n) {
     step(c, n);
     switch (n->kind) {
     case JN_LITERAL: return n->value;

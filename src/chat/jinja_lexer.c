@@ -181,7 +181,13 @@ static char lex_tag(lexer *L, bool block, int open_line, int open_col) {
             size_t k = 0;
             bool is_float = false;
             /* the literal without its '_' separators, however long */
-            char *num = jarena_alloc(&L->p->arena, left + 1);
+            size_t span = 0;
+            while (span < left && ((p[span] >= '0' && p[span] <= '9') || p[span] == '_' || p[span] == '.' ||
+                                   p[span] == 'e' || p[span] == 'E' ||
+                                   ((p[span] == '+' || p[span] == '-') && span > 0 &&
+                                    (p[span - 1] == 'e' || p[span - 1] == 'E'))))
+                span++;
+            char *num = jarena_alloc(&L->p->arena, span + 1);
             size_t nn = 0;
             while (k < left && ((p[k] >= '0' && p[k] <= '9') || p[k] == '_')) {
                 if (p[k] != '_') num[nn++] = p[k];

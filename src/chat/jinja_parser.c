@@ -27,7 +27,17 @@ typedef struct {
     jtok *t;
     size_t n, pos;
     int loop_depth; /* for bodies enclosing the cursor, within the current macro */
+    int nesting;    /* recursion depth of the parser, bounded so no input overflows the stack */
 } parser;
+
+#define MAX_NESTING 200
+
+static void enter(parser *P) {
+    if (++P->nesting > MAX_NESTING) {
+        jtok *t = &P->t[P->pos];
+        jinja_syntax_error(P->p, t->line, t->col, "nesting deeper than %d levels", MAX_NESTING);
+    }
+}
 
 void jinja_syntax_error(jparse *p, int line, int col, const char *fmt, ...) {
     char msg[768];
@@ -364,6 +374,7 @@ static jnode *parse_filter_tail(parser *P, jnode *n) {
 }
 
 static jnode *parse_unary(parser *P, bool with_filter) {
+    enter(P);
     jtok *t = peek(P);
     jnode *n;
     if (is_op(P, "-") || is_op(P, "+")) {
@@ -375,6 +386,7 @@ static jnode *parse_unary(parser *P, bool with_filter) {
     }
     n = parse_postfix(P, n);
     if (with_filter) n = parse_filter_tail(P, n);
+    P->nesting--;
     return n;
 }
 
@@ -488,6 +500,7 @@ static jnode *parse_or(parser *P) {
 }
 
 static jnode *parse_expr(parser *P) {
+    enter(P);
     jnode *n = parse_or(P);
     while (is_name(P, "if")) {
         jtok *t = next_tok(P);
@@ -500,6 +513,7 @@ static jnode *parse_expr(parser *P) {
         }
         n = c;
     }
+    P->nesting--;
     return n;
 }
 
@@ -706,6 +720,7 @@ static jnode *parse_statement(parser *P, const jtok *open) {
 }
 
 static int parse_body(parser *P, jnodes *body, const char *const *ends, const jtok *opener) {
+    enter(P);
     for (;;) {
         jtok *t = peek(P);
         switch (t->kind) {
@@ -714,6 +729,7 @@ static int parse_body(parser *P, jnodes *body, const char *const *ends, const jt
                 jinja_syntax_error(P->p, opener->line, opener->col,
                                    "'%.*s' block is never closed (expected '%s' before the end of the template)",
                                    (int)opener->n, opener->s, ends[0]);
+            P->nesting--;
             return -1;
         case JT_DATA: {
             next_tok(P);
@@ -737,7 +753,10 @@ static int parse_body(parser *P, jnodes *body, const char *const *ends, const jt
             jtok *name = peek(P);
             if (ends)
                 for (int i = 0; ends[i]; i++)
-                    if (tok_is(name, JT_NAME, ends[i])) return i;
+                    if (tok_is(name, JT_NAME, ends[i])) {
+                        P->nesting--;
+                        return i;
+                    }
             static const char *const closers[] = {"endif", "endfor", "endset", "endmacro", "endfilter",
                                                   "elif", "else", "endgeneration", NULL};
             for (int i = 0; closers[i]; i++)

@@ -206,7 +206,16 @@ double jv_as_double(const jv *v) {
     }
 }
 
-bool jv_equal(const jv *a, const jv *b) {
+static bool equal_at(const jv *a, const jv *b, int depth);
+
+bool jv_equal(const jv *a, const jv *b) { return equal_at(a, b, 0); }
+
+/* Values built by a template can nest arbitrarily; past this depth
+ * comparisons give up (false) rather than overflow the stack. */
+#define MAX_VALUE_DEPTH 400
+
+static bool equal_at(const jv *a, const jv *b, int depth) {
+    if (depth > MAX_VALUE_DEPTH) return a == b;
     if (jv_is_number(a) && jv_is_number(b)) {
         if (a->kind != JV_FLOAT && b->kind != JV_FLOAT) {
             int64_t x = a->kind == JV_BOOL ? a->b : a->i, y = b->kind == JV_BOOL ? b->b : b->i;
@@ -222,20 +231,26 @@ bool jv_equal(const jv *a, const jv *b) {
     case JV_LIST:
         if (a->list.n != b->list.n || a->is_tuple != b->is_tuple || a->is_gen || b->is_gen) return a == b;
         for (size_t i = 0; i < a->list.n; i++)
-            if (!jv_equal(a->list.v[i], b->list.v[i])) return false;
+            if (!equal_at(a->list.v[i], b->list.v[i], depth + 1)) return false;
         return true;
     case JV_DICT:
         if (a->dict.n != b->dict.n) return false;
         for (size_t i = 0; i < a->dict.n; i++) {
             jv *o = jv_dict_getv(b, a->dict.k[i]);
-            if (!o || !jv_equal(a->dict.v[i], o)) return false;
+            if (!o || !equal_at(a->dict.v[i], o, depth + 1)) return false;
         }
         return true;
     default: return a == b;
     }
 }
 
-int jv_compare(jctx *c, const jnode *at, const jv *a, const jv *b) {
+static int compare_at(jctx *c, const jnode *at, const jv *a, const jv *b, int depth);
+
+int jv_compare(jctx *c, const jnode *at, const jv *a, const jv *b) { return compare_at(c, at, a, b, 0); }
+
+static int compare_at(jctx *c, const jnode *at, const jv *a, const jv *b, int depth) {
+    if (depth > MAX_VALUE_DEPTH)
+        jinja_fail(c, at, LK_ERR_RANGE, "RecursionError: value nested deeper than %d levels", MAX_VALUE_DEPTH);
     if (a->kind == JV_UNDEF) jinja_undef_fail(c, at, a);
     if (b->kind == JV_UNDEF) jinja_undef_fail(c, at, b);
     if (jv_is_number(a) && jv_is_number(b)) {
@@ -256,7 +271,7 @@ int jv_compare(jctx *c, const jnode *at, const jv *a, const jv *b) {
     if (a->kind == JV_LIST && b->kind == JV_LIST) {
         for (size_t i = 0; i < a->list.n && i < b->list.n; i++) {
             if (jv_equal(a->list.v[i], b->list.v[i])) continue;
-            return jv_compare(c, at, a->list.v[i], b->list.v[i]);
+            return compare_at(c, at, a->list.v[i], b->list.v[i], depth + 1);
         }
         return a->list.n < b->list.n ? -1 : a->list.n > b->list.n;
     }
@@ -408,7 +423,9 @@ static void write_str_repr(jbuf *b, const char *s, size_t n) {
     jbuf_putc(b, q);
 }
 
-static void write_any(jbuf *b, const jv *v, bool repr) {
+static void write_any(jbuf *b, const jv *v, bool repr, int depth) {
+    if (depth > MAX_VALUE_DEPTH)
+        jinja_fail(b->c, NULL, LK_ERR_RANGE, "RecursionError: value nested deeper than %d levels", MAX_VALUE_DEPTH);
     switch (v->kind) {
     case JV_UNDEF:
         if (repr) jbuf_puts(b, "Undefined");
@@ -426,7 +443,7 @@ static void write_any(jbuf *b, const jv *v, bool repr) {
         jbuf_putc(b, v->is_tuple ? '(' : '[');
         for (size_t i = 0; i < v->list.n; i++) {
             if (i) jbuf_puts(b, ", ");
-            write_any(b, v->list.v[i], true);
+            write_any(b, v->list.v[i], true, depth + 1);
         }
         if (v->is_tuple && v->list.n == 1) jbuf_putc(b, ',');
         jbuf_putc(b, v->is_tuple ? ')' : ']');
@@ -436,9 +453,9 @@ static void write_any(jbuf *b, const jv *v, bool repr) {
         jbuf_puts(b, v->kind == JV_NS ? "<Namespace {" : "{");
         for (size_t i = 0; i < v->dict.n; i++) {
             if (i) jbuf_puts(b, ", ");
-            write_any(b, v->dict.k[i], true);
+            write_any(b, v->dict.k[i], true, depth + 1);
             jbuf_puts(b, ": ");
-            write_any(b, v->dict.v[i], true);
+            write_any(b, v->dict.v[i], true, depth + 1);
         }
         jbuf_puts(b, v->kind == JV_NS ? "}>" : "}");
         return;
@@ -446,8 +463,8 @@ static void write_any(jbuf *b, const jv *v, bool repr) {
     }
 }
 
-void jv_write_str(jbuf *b, const jv *v) { write_any(b, v, false); }
-void jv_write_repr(jbuf *b, const jv *v) { write_any(b, v, true); }
+void jv_write_str(jbuf *b, const jv *v) { write_any(b, v, false, 0); }
+void jv_write_repr(jbuf *b, const jv *v) { write_any(b, v, true, 0); }
 
 jv *jv_to_str(jctx *c, const jv *v) {
     if (v->kind == JV_STR) return (jv *)v;
