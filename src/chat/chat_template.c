@@ -18,9 +18,6 @@ struct lk_chat_template {
     char name[256];
 };
 
-jv *jinja_from_cjson(jctx *c, const cJSON *j);
-void jinja_add_globals(jctx *c, jscope *s);
-void jinja_exec(jctx *c, jscope *s, const jnode *root);
 
 static void parse_oom(void *user) {
     jparse *p = user;

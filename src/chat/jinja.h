@@ -286,6 +286,26 @@ void jinja_tojson(jctx *c, const jnode *at, jbuf *b, jv *v, const char *indent, 
 /* HTML-escapes s (markupsafe.escape) into b. */
 void jinja_html_escape(jbuf *b, const char *s, size_t n);
 
+/* Python's `item in container` (substring, element, key; False for undefined). */
+bool jinja_contains(jctx *c, const jnode *at, jv *container, jv *item);
+
+/* str.strip/lstrip/rstrip (chars NULL or None: Python whitespace). */
+jv *jstr_strip(jctx *c, jv *s, jv *chars, bool left, bool right);
+/* Case mapping; mode 0 upper, 1 lower, 2 capitalize, 3 str.title, 4 jinja's title filter. */
+jv *jstr_case(jctx *c, jv *s, int mode);
+/* str.replace(old, new[, count]). */
+jv *jstr_replace(jctx *c, const jnode *at, jv *s, jv *old, jv *new_, jv *count);
+/* Length of the line break at s[i] as str.splitlines() sees it, 0 if none. */
+size_t jpy_line_break_len(const char *s, size_t n, size_t i);
+
+/* cJSON tree to values (objects keep their order). */
+typedef struct cJSON cJSON;
+jv *jinja_from_cjson(jctx *c, const cJSON *j);
+/* range, namespace, dict, raise_exception, strftime_now into scope s. */
+void jinja_add_globals(jctx *c, jscope *s);
+/* Renders root's statements in scope s into c->out; errors longjmp to c->jb. */
+void jinja_exec(jctx *c, jscope *s, const jnode *root);
+
 /* Keyword/positional argument helper: the value of parameter `name` at
  * position pos, or NULL. */
 jv *jinja_arg(jv **args, size_t nargs, const char **kwnames, jv **kwvals, size_t nkw, size_t pos,

@@ -428,7 +428,6 @@ static jv *arith(jctx *c, const jnode *n, const char *op, jv *a, jv *b) {
     jinja_fail(c, n, LK_ERR_INTERNAL, "unknown operator '%s'", op);
 }
 
-bool jinja_contains(jctx *c, const jnode *at, jv *container, jv *item);
 bool jinja_contains(jctx *c, const jnode *at, jv *container, jv *item) {
     switch (container->kind) {
     case JV_UNDEF: return false;
@@ -693,5 +692,4 @@ static void exec_body(jctx *c, jscope *s, const jnodes *body) {
 }
 
 /* Renders root in scope s into c->out. Errors longjmp to c->jb. */
-void jinja_exec(jctx *c, jscope *s, const jnode *root);
 void jinja_exec(jctx *c, jscope *s, const jnode *root) { exec_body(c, s, &root->list); }

@@ -14,10 +14,6 @@
                         jv **kwvals, size_t nkw)
 #define ARG(pos, name) jinja_arg(args, nargs, kwnames, kwvals, nkw, pos, name)
 
-jv *jstr_strip(jctx *c, jv *s, jv *chars, bool left, bool right);
-jv *jstr_case(jctx *c, jv *s, int mode);
-jv *jstr_replace(jctx *c, const jnode *at, jv *s, jv *old, jv *new_, jv *count);
-bool jinja_contains(jctx *c, const jnode *at, jv *container, jv *item);
 
 static jv *need_str(jctx *c, jv *v) { return jv_to_str(c, v); }
 
@@ -423,7 +419,6 @@ FILTER(min) { return minmax(c, at, v, false, ARG(0, "case_sensitive"), ARG(1, "a
 FILTER(max) { return minmax(c, at, v, true, ARG(0, "case_sensitive"), ARG(1, "attribute")); }
 
 /* Python's str.splitlines() boundaries, which indent uses. */
-size_t jpy_line_break_len(const char *s, size_t n, size_t i);
 size_t jpy_line_break_len(const char *s, size_t n, size_t i) {
     unsigned char ch = (unsigned char)s[i];
     if (ch == '\r') return i + 1 < n && s[i + 1] == '\n' ? 2 : 1;

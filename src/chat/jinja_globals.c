@@ -67,7 +67,6 @@ static jv *g_strftime_now(jctx *c, const jnode *at, jv *self, jv **args, size_t 
     return jv_str(c, buf, n);
 }
 
-void jinja_add_globals(jctx *c, jscope *s);
 void jinja_add_globals(jctx *c, jscope *s) {
     static const struct {
         const char *name;

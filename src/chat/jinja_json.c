@@ -10,7 +10,6 @@
 
 #include "chat/jinja.h"
 
-jv *jinja_from_cjson(jctx *c, const cJSON *j);
 jv *jinja_from_cjson(jctx *c, const cJSON *j) {
     if (!j || cJSON_IsNull(j)) return jv_none(c);
     if (cJSON_IsBool(j)) return jv_bool(c, cJSON_IsTrue(j));

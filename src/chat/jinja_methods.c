@@ -23,7 +23,6 @@ static bool in_chars(uint32_t cp, const jv *chars) {
     return false;
 }
 
-jv *jstr_strip(jctx *c, jv *s, jv *chars, bool left, bool right);
 jv *jstr_strip(jctx *c, jv *s, jv *chars, bool left, bool right) {
     if (chars && chars->kind == JV_NONE) chars = NULL;
     if (chars && chars->kind != JV_STR) jinja_fail(c, NULL, LK_ERR_ARG, "TypeError: strip arg must be None or str");
@@ -54,7 +53,6 @@ static bool is_cased_letter(uint32_t cp) {
 }
 
 /* mode: 0 upper, 1 lower, 2 capitalize, 3 str.title, 4 jinja's title filter. */
-jv *jstr_case(jctx *c, jv *s, int mode);
 jv *jstr_case(jctx *c, jv *s, int mode) {
     jbuf b;
     jbuf_init(&b, c);
@@ -95,7 +93,6 @@ jv *jstr_case(jctx *c, jv *s, int mode) {
     return r;
 }
 
-jv *jstr_replace(jctx *c, const jnode *at, jv *s, jv *old, jv *new_, jv *count);
 jv *jstr_replace(jctx *c, const jnode *at, jv *s, jv *old, jv *new_, jv *count) {
     if (count && count->kind != JV_INT && count->kind != JV_BOOL && count->kind != JV_NONE)
         jinja_fail(c, at, LK_ERR_ARG, "TypeError: '%s' object cannot be interpreted as an integer", jv_type_name(count));
@@ -218,7 +215,6 @@ METHOD(split) {
     return out;
 }
 
-size_t jpy_line_break_len(const char *s, size_t n, size_t i);
 
 METHOD(splitlines) {
     jv *out = jv_list(c, 0);
