@@ -113,6 +113,10 @@ const lk_gguf_tensor *lk_gguf_find_tensor(const lk_gguf *g, const char *name);
 
 const char *lk_gguf_type_name(lk_gguf_type t);
 
+/* The path of shard `no` (1-based) of `count` as llama.cpp's gguf-split names
+ * it: "<prefix>-00002-of-00003.gguf". False when buf is too small. */
+bool lk_gguf_split_path(char *buf, size_t size, const char *prefix, uint32_t no, uint32_t count);
+
 /* ---------------------------------------------------------------- writer */
 
 typedef struct lk_gguf_writer lk_gguf_writer;
