@@ -63,6 +63,28 @@ golden llamacpp__meta-llama-Llama-3.2-3B-Instruct user output > "$tmp/want"
   --messages "$tmp/m.json" --var 'bos_token="<s>"' --var 'eos_token="</s>"' --date 2026-07-26 > "$tmp/got"
 check "Llama 3.2 with --date" "$tmp/want" "$tmp/got"
 
+# 3b. GGUF models: tokenizer.chat_template and special tokens from the vocabulary
+gg=$fx/gguf/stories260K-chatml.gguf
+if [ -f "$gg" ]; then
+  echo '[{"role": "user", "content": "Hello, how are you?"}]' > "$tmp/m.json"
+  "$bin" template "$gg" --messages "$tmp/m.json" > "$tmp/got"
+  # ollama's expected rendering of the same (chatml) conversation
+  check "GGUF chatml template" "$fx/chat-templates/ollama/rendered/chatml.gotmpl/user" "$tmp/got"
+fi
+gg=$fx/llamacpp-vocab/ggml-vocab-phi-3.gguf
+if [ -f "$gg" ]; then
+  echo '[{"role": "user", "content": "hi"}]' > "$tmp/m.json"
+  printf '<s><|user|>\nhi<|end|>\n<|assistant|>\n' > "$tmp/want"
+  "$bin" template "$gg" --messages "$tmp/m.json" > "$tmp/got"
+  check "GGUF phi-3 template with bos_token from the vocabulary" "$tmp/want" "$tmp/got"
+fi
+set +e
+"$bin" template "$fx/gguf/stories260K.gguf" --messages "$tmp/m.json" > /dev/null 2> "$tmp/err"
+rc=$?
+set -e
+if [ $rc -eq 1 ] && grep -q "no chat template" "$tmp/err"; then echo "ok: GGUF without a template: $(cat "$tmp/err")"
+else echo "FAIL: GGUF without template: rc=$rc $(cat "$tmp/err")"; fail=1; fi
+
 # 4. raise_exception reaches the user with the template and line; exit 1
 echo '[{"role": "assistant", "content": "hi"}, {"role": "assistant", "content": "x"}]' > "$tmp/bad.json"
 if "$bin" template "$fx/chat-templates/chujiezheng/chat_templates/mistral-instruct.jinja" --messages "$tmp/bad.json" --var bos_token='"<s>"' \

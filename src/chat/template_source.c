@@ -7,6 +7,7 @@
 #include "base/error.h"
 #include "base/mmap.h"
 #include "chat/template_source.h"
+#include "format/gguf.h"
 
 #define MAX_TEMPLATE_FILE ((size_t)64 << 20)
 
@@ -78,6 +79,72 @@ static lk_status load_json_template(const char *path, const char *variant, bool 
     return st;
 }
 
+static char *gguf_strdup(lk_gguf_str str) {
+    char *d = malloc(str.len + 1);
+    if (!d) return NULL;
+    memcpy(d, str.ptr, str.len);
+    d[str.len] = '\0';
+    return d;
+}
+
+/* The text of token id `key` (tokenizer.ggml.bos_token_id, ...) as the
+ * special token string the template sees. */
+static void gguf_special_token(cJSON *dst, const lk_gguf *g, const char *key, const char *name) {
+    uint32_t id;
+    const lk_gguf_value *tokens;
+    uint64_t n;
+    if (!lk_gguf_get_u32(g, key, &id) || !lk_gguf_get_str_array(g, "tokenizer.ggml.tokens", &tokens, &n) || id >= n)
+        return;
+    char *text = gguf_strdup(tokens[id].str);
+    if (text) cJSON_AddStringToObject(dst, name, text);
+    free(text);
+}
+
+/* A GGUF model: tokenizer.chat_template, or tokenizer.chat_template.<name>
+ * for named variants, as llama.cpp's converter writes them. */
+static lk_status load_gguf_template(const char *path, const char *variant, bool want_tools, lk_template_source *s,
+                                    lk_error *err) {
+    lk_gguf *g;
+    lk_status st = lk_gguf_open(path, &g, err);
+    if (st != LK_OK) return st;
+    char key[256];
+    lk_gguf_str str;
+    bool found = false;
+    if (!variant && want_tools) found = lk_gguf_get_str(g, "tokenizer.chat_template.tool_use", &str);
+    if (!found && variant && strcmp(variant, "default") != 0) {
+        snprintf(key, sizeof key, "tokenizer.chat_template.%s", variant);
+        found = lk_gguf_get_str(g, key, &str);
+        if (!found) {
+            lk_gguf_close(g);
+            return lk_error_set(err, LK_ERR_NOT_FOUND, "%s: no chat template named '%s' (no %s)", path, variant, key);
+        }
+    }
+    if (!found) found = lk_gguf_get_str(g, "tokenizer.chat_template", &str);
+    if (!found) {
+        lk_gguf_close(g);
+        return lk_error_set(err, LK_ERR_NOT_FOUND,
+                            "%s: the model has no chat template (tokenizer.chat_template); give one with a .jinja "
+                            "file or tokenizer_config.json",
+                            path);
+    }
+    s->text = gguf_strdup(str);
+    gguf_special_token(s->special_tokens, g, "tokenizer.ggml.bos_token_id", "bos_token");
+    gguf_special_token(s->special_tokens, g, "tokenizer.ggml.eos_token_id", "eos_token");
+    gguf_special_token(s->special_tokens, g, "tokenizer.ggml.unknown_token_id", "unk_token");
+    gguf_special_token(s->special_tokens, g, "tokenizer.ggml.padding_token_id", "pad_token");
+    lk_gguf_close(g);
+    return s->text ? LK_OK : lk_error_set(err, LK_ERR_NOMEM, "out of memory");
+}
+
+static bool is_gguf(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+}
+
 lk_status lk_template_source_load(const char *path, const char *variant, bool want_tools, lk_template_source *s,
                                   lk_error *err) {
     memset(s, 0, sizeof *s);
@@ -127,6 +194,10 @@ lk_status lk_template_source_load(const char *path, const char *variant, bool wa
         else snprintf(dir, sizeof dir, ".");
         if (ends_with(path, ".json")) {
             rc = load_json_template(path, variant, want_tools, s, err);
+        } else if (is_gguf(path)) {
+            rc = load_gguf_template(path, variant, want_tools, s, err);
+            if (rc != LK_OK) lk_template_source_free(s);
+            return rc; /* the special tokens come from the GGUF itself */
         } else {
             size_t n;
             rc = lk_read_file(path, MAX_TEMPLATE_FILE, &s->text, &n, err);

@@ -1,4 +1,5 @@
-/* Where a model's chat template comes from: a .jinja file, the
+/* Where a model's chat template comes from: a GGUF model
+ * (tokenizer.chat_template[.NAME], special tokens from its vocabulary), a .jinja file, the
  * chat_template of a tokenizer_config.json or chat_template.json (a string,
  * or a list of named variants such as "default" and "tool_use"), or a
  * Hugging Face model directory holding those. The special tokens the
