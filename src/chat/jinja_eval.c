@@ -161,8 +161,10 @@ static jv *slice(jctx *c, const jnode *n, jv *obj, jv *a, jv *b, jv *st) {
         jinja_fail(c, n, LK_ERR_ARG, "TypeError: slice indices must be integers or None");
     if (step == 0) jinja_fail(c, n, LK_ERR_ARG, "ValueError: slice step cannot be zero");
     if (obj->kind == JV_UNDEF) jinja_undef_fail(c, n, obj);
-    /* jinja2's getitem turns a TypeError into an undefined value */
-    if ((obj->kind != JV_LIST && obj->kind != JV_STR) || obj->is_gen) return jv_undef(c, "object is not subscriptable");
+    /* jinja2 compiles slices to plain Python subscripts (not its forgiving
+     * getitem), so slicing anything but a list or string is a TypeError */
+    if ((obj->kind != JV_LIST && obj->kind != JV_STR) || obj->is_gen)
+        jinja_fail(c, n, LK_ERR_ARG, "TypeError: '%s' object is not subscriptable", jv_type_name(obj));
     int64_t len = jv_len(obj);
     int64_t lo = slice_bound(c, n, a, len, step < 0 ? len - 1 : 0, step);
     int64_t hi = slice_bound(c, n, b, len, step < 0 ? -1 : len, step);
@@ -410,6 +412,9 @@ static jv *arith(jctx *c, const jnode *n, const char *op, jv *a, jv *b) {
     case '-': return jv_float(c, x - y);
     case '*':
         if (op[1] == '*') {
+            if (x < 0 && y != floor(y))
+                jinja_fail(c, n, LK_ERR_UNSUPPORTED, "a negative number to a fractional power is complex in Python; "
+                                                     "llmkit has no complex numbers");
             double r = pow(x, y);
             if (isinf(r) && isfinite(x) && isfinite(y)) jinja_fail(c, n, LK_ERR_RANGE, "OverflowError: (34, 'Numerical result out of range')");
             return jv_float(c, r);

@@ -268,7 +268,7 @@ static int compare_at(jctx *c, const jnode *at, const jv *a, const jv *b, int de
         if (r) return r < 0 ? -1 : 1;
         return a->str.n < b->str.n ? -1 : a->str.n > b->str.n;
     }
-    if (a->kind == JV_LIST && b->kind == JV_LIST) {
+    if (a->kind == JV_LIST && b->kind == JV_LIST && a->is_tuple == b->is_tuple && !a->is_gen && !b->is_gen) {
         for (size_t i = 0; i < a->list.n && i < b->list.n; i++) {
             if (jv_equal(a->list.v[i], b->list.v[i])) continue;
             return compare_at(c, at, a->list.v[i], b->list.v[i], depth + 1);

@@ -253,7 +253,7 @@ FEATURES = [
     ("m-splitlines-all", "{{ 'a\\vb\\x1cc\\u2028d\\r\\ne'.splitlines() }}"),
     ("f-int-default-passthrough", "{{ 'x' | int('none') }} {{ 'y' | float(none) }}"),
     ("tests-case", "{{ '' is lower }} {{ 'abc1' is lower }} {{ 'ABC' is upper }} {{ '中' is lower }} {{ nope is sequence }}"),
-    ("slice-non-sequence", "[{{ true[0:] }}] [{{ 5[1] }}]"),
+    ("index-non-sequence", "[{{ t[0] }}] [{{ i['x'] }}]"),
     ("format-percent", "{{ '%s-%s' % (1, 'a') }} {{ '%d%%' % 5 }} {{ '%r' % 'q' }}"),
     # undefined behaviour
     ("undefined", "[{{ nope }}] [{{ nope | default('d') }}] {{ nope is defined }} [{{ n.attr }}] {% if nope %}x{% else %}falsy{% endif %} {{ nope == nope }} {{ nope != 1 }}"),
@@ -276,6 +276,8 @@ FEATURE_ERRORS = [
     ("err-break-outside", "{% break %}"),
     ("err-pow-overflow", "{{ 2.0 ** 100000 }}"),
     ("err-split-float", "{{ 'a b'.split(' ', 1.5) }}"),
+    ("err-slice-non-sequence", "{{ t[0:] }}"),
+    ("err-compare-list-tuple", "{{ [1] < (1, 2) }}"),
 ]
 
 
