@@ -679,6 +679,13 @@ static void exec_node(jctx *c, jscope *s, const jnode *n) {
     case JN_SET: assign(c, s, n->a, eval(c, s, n->b)); return;
     case JN_SET_BLOCK: assign(c, s, n->a, apply_chain(c, s, n->c, render_to_string(c, s, &n->list))); return;
     case JN_FILTER_BLOCK: jv_write_str(c->out, apply_chain(c, s, n->c, render_to_string(c, s, &n->list))); return;
+    case JN_WITH: {
+        /* values are evaluated outside, then bound in the block's own scope */
+        jscope *ws = scope_new(c, s);
+        for (size_t i = 0; i < n->nnames; i++) scope_set(c, ws, n->names[i], eval(c, s, n->list2.v[i]));
+        exec_body(c, ws, &n->list);
+        return;
+    }
     case JN_MACRO: {
         jv *fn = jv_func(c, n->name, NULL, NULL);
         fn->fn.macro = n;

@@ -667,10 +667,15 @@ static bool is_case(jctx *c, jv *v, bool lower) {
 TEST(lower) { return is_case(c, v, true); }
 TEST(upper) { return is_case(c, v, false); }
 
+TEST(filter) { return v->kind == JV_STR && jinja_find_filter(v->str.s) != NULL; }
+TEST(test) { return v->kind == JV_STR && jinja_find_test(v->str.s) != NULL; }
+TEST(escaped) { return v->kind == JV_STR && v->is_safe; }
+
 static const struct {
     const char *name;
     jtest fn;
 } k_tests[] = {
+    {"filter", t_filter}, {"test", t_test}, {"escaped", t_escaped},
     {"defined", t_defined}, {"undefined", t_undefined}, {"none", t_none}, {"string", t_string},
     {"mapping", t_mapping}, {"iterable", t_iterable}, {"sequence", t_sequence}, {"number", t_number},
     {"integer", t_integer}, {"float", t_float}, {"boolean", t_boolean}, {"true", t_true},

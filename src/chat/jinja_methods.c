@@ -1,7 +1,8 @@
-/* The Python methods templates call on values: str.strip/split/startswith/...,
- * dict.items/keys/values/get, list.index/count. Methods that would mutate a
- * list or dict (append, update, pop, ...) are refused, as jinja2's
- * ImmutableSandboxedEnvironment refuses them. Case mapping uses utf8proc. */
+/* The Python methods templates call on values: str.strip/split/startswith/
+ * format/..., dict.items/keys/values/get/copy, list.index/count/pop/copy.
+ * The methods jinja2's ImmutableSandboxedEnvironment refuses (list
+ * append/extend/insert/remove/sort/reverse, dict update/pop/popitem/clear/
+ * setdefault) are refused here too. Case mapping uses utf8proc. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +331,80 @@ METHOD(list_count) {
     return jv_int(c, k);
 }
 
+/* The immutable sandbox lets these through (jinja2 only blocks append,
+ * extend, insert, remove, reverse and sort on lists), so templates may use
+ * them; they act on this render's own copy of the data. */
+METHOD(pop) {
+    jv *at_v = ARG(0, "index");
+    int64_t n = (int64_t)self->list.n, i = n - 1;
+    if (at_v) {
+        if (at_v->kind != JV_INT) jinja_fail(c, at, LK_ERR_ARG, "TypeError: list indices must be integers");
+        i = at_v->i < 0 ? at_v->i + n : at_v->i;
+    }
+    if (n == 0 || i < 0 || i >= n) jinja_fail(c, at, LK_ERR_ARG, "IndexError: pop index out of range");
+    jv *item = self->list.v[i];
+    memmove(self->list.v + i, self->list.v + i + 1, (size_t)(n - i - 1) * sizeof(jv *));
+    self->list.n--;
+    return item;
+}
+METHOD(clear) {
+    self->list.n = 0;
+    return jv_none(c);
+}
+METHOD(list_copy) {
+    jv *l = jv_list(c, self->list.n);
+    for (size_t i = 0; i < self->list.n; i++) jv_list_push(c, l, self->list.v[i]);
+    return l;
+}
+METHOD(dict_copy) {
+    jv *d = jv_dict(c, self->dict.n);
+    for (size_t i = 0; i < self->dict.n; i++) jv_dict_set(c, d, self->dict.k[i], self->dict.v[i]);
+    return d;
+}
+
+/* str.format with automatic ({}) or numbered ({0}) or named ({name}) fields;
+ * format specs and conversions are not supported. */
+METHOD(format) {
+    jbuf b;
+    jbuf_init(&b, c);
+    size_t auto_index = 0;
+    const char *s = self->str.s, *e = s + self->str.n;
+    while (s < e) {
+        if ((*s == '{' || *s == '}') && s + 1 < e && s[1] == *s) {
+            jbuf_putc(&b, *s);
+            s += 2;
+            continue;
+        }
+        if (*s == '}') jinja_fail(c, at, LK_ERR_ARG, "ValueError: Single '}' encountered in format string");
+        if (*s != '{') {
+            jbuf_putc(&b, *s++);
+            continue;
+        }
+        const char *close = memchr(s, '}', (size_t)(e - s));
+        if (!close) jinja_fail(c, at, LK_ERR_ARG, "ValueError: Single '{' encountered in format string");
+        const char *field = s + 1;
+        size_t len = (size_t)(close - field);
+        if (memchr(field, ':', len) || memchr(field, '!', len) || memchr(field, '.', len) || memchr(field, '[', len))
+            jinja_fail(c, at, LK_ERR_UNSUPPORTED, "str.format: format specs and conversions are not supported");
+        jv *v = NULL;
+        if (len == 0) {
+            if (auto_index >= nargs) jinja_fail(c, at, LK_ERR_ARG, "IndexError: Replacement index %zu out of range", auto_index);
+            v = args[auto_index++];
+        } else if (field[0] >= '0' && field[0] <= '9') {
+            size_t k = (size_t)strtoul(field, NULL, 10);
+            if (k >= nargs) jinja_fail(c, at, LK_ERR_ARG, "IndexError: Replacement index %zu out of range", k);
+            v = args[k];
+        } else {
+            for (size_t k = 0; k < nkw && !v; k++)
+                if (strlen(kwnames[k]) == len && memcmp(kwnames[k], field, len) == 0) v = kwvals[k];
+            if (!v) jinja_fail(c, at, LK_ERR_ARG, "KeyError: '%.*s'", (int)len, field);
+        }
+        jv_write_str(&b, v);
+        s = close + 1;
+    }
+    return jv_str_nocopy(c, b.s, b.n);
+}
+
 typedef struct {
     jv_kind kind;
     const char *name;
@@ -346,14 +421,14 @@ static const method_entry k_methods[] = {
     {JV_STR, "isalnum", m_isalnum},
     {JV_DICT, "items", m_items}, {JV_DICT, "keys", m_keys}, {JV_DICT, "values", m_values},
     {JV_DICT, "get", m_get},
-    {JV_LIST, "index", m_index}, {JV_LIST, "count", m_list_count},
+    {JV_STR, "format", m_format},
+    {JV_LIST, "index", m_index}, {JV_LIST, "count", m_list_count}, {JV_LIST, "pop", m_pop},
+    {JV_LIST, "clear", m_clear}, {JV_LIST, "copy", m_list_copy}, {JV_DICT, "copy", m_dict_copy},
 };
 
 /* Python attributes that exist but the immutable sandbox refuses. */
-static const char *const k_unsafe_list[] = {"append", "extend", "insert", "pop", "remove", "clear",
-                                            "sort", "reverse", "copy", NULL};
-static const char *const k_unsafe_dict[] = {"update", "pop", "popitem", "clear", "setdefault", "copy",
-                                            "fromkeys", NULL};
+static const char *const k_unsafe_list[] = {"append", "extend", "insert", "remove", "sort", "reverse", NULL};
+static const char *const k_unsafe_dict[] = {"update", "pop", "popitem", "clear", "setdefault", NULL};
 
 jbuiltin jinja_find_method(const jv *self, const char *name, bool *unsafe) {
     *unsafe = false;

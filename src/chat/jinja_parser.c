@@ -8,7 +8,7 @@
  *   IF a=cond list=then list2=else FOR a=target b=iter c=filter list=body list2=else
  *   SET a=target b=value           SET_BLOCK a=target list=body c=filter chain (FILTER nodes, a=NULL)
  *   MACRO name list=body names=params list2=defaults (NULL where none)
- *   FILTER_BLOCK c=filter chain list=body
+ *   FILTER_BLOCK c=filter chain list=body      WITH names=targets list2=values list=body
  *   LITERAL value   NAME name   GETATTR a name   GETITEM a b   SLICE a b c d
  *   CALL a=callee list=args names/list2=keyword args
  *   FILTER a=operand name list=args names/list2=kwargs   TEST a name list=args negate
@@ -696,6 +696,22 @@ static jnode *parse_statement(parser *P, const jtok *open) {
         end_block(P);
         return n;
     }
+    if (is_name(P, "with")) {
+        next_tok(P);
+        n = node(P, JN_WITH, t);
+        while (peek(P)->kind != JT_BLOCK_END) {
+            if (n->nnames) expect(P, JT_OP, ",");
+            names_push(P, n, tok_str(P, expect(P, JT_NAME, NULL)));
+            expect(P, JT_OP, "=");
+            nodes_push(P, &n->list2, parse_expr(P));
+        }
+        end_block(P);
+        static const char *const ends[] = {"endwith", NULL};
+        parse_body(P, &n->list, ends, t);
+        next_tok(P);
+        end_block(P);
+        return n;
+    }
     if (is_name(P, "generation")) {
         /* transformers' {% generation %} marks assistant text; it renders its body. */
         next_tok(P);
@@ -758,7 +774,7 @@ static int parse_body(parser *P, jnodes *body, const char *const *ends, const jt
                         return i;
                     }
             static const char *const closers[] = {"endif", "endfor", "endset", "endmacro", "endfilter",
-                                                  "elif", "else", "endgeneration", NULL};
+                                                  "elif", "else", "endgeneration", "endwith", NULL};
             for (int i = 0; closers[i]; i++)
                 if (tok_is(name, JT_NAME, closers[i]))
                     jinja_syntax_error(P->p, name->line, name->col, "unexpected '%s'%s%s", closers[i],

@@ -255,6 +255,10 @@ FEATURES = [
     ("tests-case", "{{ '' is lower }} {{ 'abc1' is lower }} {{ 'ABC' is upper }} {{ '中' is lower }} {{ nope is sequence }}"),
     ("index-non-sequence", "[{{ t[0] }}] [{{ i['x'] }}]"),
     ("format-percent", "{{ '%s-%s' % (1, 'a') }} {{ '%d%%' % 5 }} {{ '%r' % 'q' }}"),
+    ("with", "{% set a = 0 %}{% with a = 1, b = a %}{{ a }}{{ b }}{% set c = 2 %}{% endwith %}{{ a }}[{{ c }}]"),
+    ("m-list-mutating-allowed", "{% set l = [1, 2, 3] %}{{ l.pop() }}{{ l }}{{ l.pop(0) }}{{ l.copy() }}{{ l.clear() }}{{ l }}{{ d.copy() }}"),
+    ("m-format", "{{ '{}-{}'.format(1, 'a') }} {{ '{1}{0}'.format('x', 'y') }} {{ '{n}!'.format(n=5) }} {{ '{{x}}'.format() }}"),
+    ("tests-filter-test", "{{ 'tojson' is filter }} {{ 'nope' is filter }} {{ 'odd' is test }} {{ ('a' | safe) is escaped }} {{ 'a' is escaped }}"),
     # undefined behaviour
     ("undefined", "[{{ nope }}] [{{ nope | default('d') }}] {{ nope is defined }} [{{ n.attr }}] {% if nope %}x{% else %}falsy{% endif %} {{ nope == nope }} {{ nope != 1 }}"),
 ]
@@ -278,6 +282,8 @@ FEATURE_ERRORS = [
     ("err-split-float", "{{ 'a b'.split(' ', 1.5) }}"),
     ("err-slice-non-sequence", "{{ t[0:] }}"),
     ("err-compare-list-tuple", "{{ [1] < (1, 2) }}"),
+    ("err-dict-pop", "{{ d.pop('a') }}"),
+    ("err-list-append", "{{ xs.append(1) }}"),
 ]
 
 
