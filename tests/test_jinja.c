@@ -94,6 +94,7 @@ static void test_errors(void) {
     expect_error("{{ undefined_macro(1) }}", "{}", "t.jinja:1:4: UndefinedError: 'undefined_macro' is undefined");
     expect_error("{{ x | nosuchfilter }}", "{}", "no filter named 'nosuchfilter'");
     expect_error("{{ x is nosuchtest }}", "{}", "no test named 'nosuchtest'");
+    expect_error("{{ x | groupby('a') }}", "{}", "the jinja2 filter 'groupby' is not supported by llmkit");
     expect_error("{{ messages[0].role.x.y }}", "{\"messages\": []}", "UndefinedError");
     expect_error("{{ 'a' + 1 }}", "{}", "TypeError");
     expect_error("{% set x = 1 %}{% set x.y = 2 %}", "{}", "cannot assign attribute on non-namespace object");

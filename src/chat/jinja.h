@@ -273,6 +273,9 @@ jfilter jinja_find_filter(const char *name);
 typedef bool (*jtest)(jctx *c, const jnode *at, jv *v, jv **args, size_t nargs);
 jtest jinja_find_test(const char *name);
 int jinja_test_arity(const char *name);
+/* Whether jinja2 itself has this filter/test (for error messages). */
+bool jinja_is_jinja2_filter(const char *name);
+bool jinja_is_jinja2_test(const char *name);
 /* Fails like Python when a filter gets too many or unknown arguments. */
 void jinja_check_filter_args(jctx *c, const jnode *at, const char *name, size_t nargs, const char **kwnames,
                              size_t nkw);

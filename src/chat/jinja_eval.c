@@ -275,7 +275,9 @@ static void eval_args(jctx *c, jscope *s, const jnode *n, jv ***args, jv ***kwva
 
 static jv *apply_filter(jctx *c, jscope *s, const jnode *f, jv *operand) {
     jfilter fn = jinja_find_filter(f->name);
-    if (!fn) jinja_fail(c, f, LK_ERR_UNSUPPORTED, "no filter named '%s'", f->name);
+    if (!fn && jinja_is_jinja2_filter(f->name))
+        jinja_fail(c, f, LK_ERR_UNSUPPORTED, "the jinja2 filter '%s' is not supported by llmkit", f->name);
+    if (!fn) jinja_fail(c, f, LK_ERR_ARG, "no filter named '%s'", f->name);
     jv **args, **kwvals;
     eval_args(c, s, f, &args, &kwvals);
     jinja_check_filter_args(c, f, f->name, f->list.n, f->names, f->list2.n);
@@ -517,7 +519,9 @@ static jv *eval_node(jctx *c, jscope *s, const jnode *n) {
     case JN_FILTER: return apply_filter(c, s, n, eval(c, s, n->a));
     case JN_TEST: {
         jtest t = jinja_find_test(n->name);
-        if (!t) jinja_fail(c, n, LK_ERR_UNSUPPORTED, "no test named '%s'", n->name);
+        if (!t && jinja_is_jinja2_test(n->name))
+            jinja_fail(c, n, LK_ERR_UNSUPPORTED, "the jinja2 test '%s' is not supported by llmkit", n->name);
+        if (!t) jinja_fail(c, n, LK_ERR_ARG, "no test named '%s'", n->name);
         jv *v = eval(c, s, n->a);
         jv **args, **kwvals;
         eval_args(c, s, n, &args, &kwvals);

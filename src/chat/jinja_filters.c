@@ -700,3 +700,27 @@ jtest jinja_find_test(const char *name) {
         if (strcmp(k_tests[i].name, name) == 0) return k_tests[i].fn;
     return NULL;
 }
+
+/* jinja2's built-in filter and test names (plus transformers' tojson), to
+ * tell "llmkit lacks this" from "no such filter" in messages. */
+static const char *const k_jinja_filters[] = {
+    "abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape",
+    "filesizeformat", "first", "float", "forceescape", "format", "groupby", "indent", "int", "join", "last",
+    "length", "list", "lower", "items", "map", "min", "max", "pprint", "random", "reject", "rejectattr",
+    "replace", "reverse", "round", "safe", "select", "selectattr", "slice", "sort", "string", "striptags",
+    "sum", "title", "trim", "truncate", "unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap",
+    "xmlattr", "tojson", NULL};
+static const char *const k_jinja_tests[] = {
+    "odd", "even", "divisibleby", "defined", "undefined", "filter", "test", "none", "boolean", "false", "true",
+    "integer", "float", "number", "string", "sequence", "callable", "sameas", "iterable", "escaped", "in",
+    "mapping", "==", "eq", "equalto", "!=", "ne", ">", "gt", "greaterthan", ">=", "ge", "<", "lt", "lessthan",
+    "<=", "le", "lower", "upper", NULL};
+
+static bool in_list(const char *const *names, const char *name) {
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0) return true;
+    return false;
+}
+
+bool jinja_is_jinja2_filter(const char *name) { return in_list(k_jinja_filters, name); }
+bool jinja_is_jinja2_test(const char *name) { return in_list(k_jinja_tests, name); }

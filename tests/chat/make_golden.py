@@ -259,6 +259,7 @@ FEATURES = [
     ("m-list-mutating-allowed", "{% set l = [1, 2, 3] %}{{ l.pop() }}{{ l }}{{ l.pop(0) }}{{ l.copy() }}{{ l.clear() }}{{ l }}{{ d.copy() }}"),
     ("m-format", "{{ '{}-{}'.format(1, 'a') }} {{ '{1}{0}'.format('x', 'y') }} {{ '{n}!'.format(n=5) }} {{ '{{x}}'.format() }}"),
     ("tests-filter-test", "{{ 'tojson' is filter }} {{ 'nope' is filter }} {{ 'odd' is test }} {{ ('a' | safe) is escaped }} {{ 'a' is escaped }}"),
+    ("unknown-filter-unreached", "{% if false %}{{ x | nosuchfilter }}{{ x is nosuchtest }}{% endif %}ok"),
     # undefined behaviour
     ("undefined", "[{{ nope }}] [{{ nope | default('d') }}] {{ nope is defined }} [{{ n.attr }}] {% if nope %}x{% else %}falsy{% endif %} {{ nope == nope }} {{ nope != 1 }}"),
 ]
@@ -283,6 +284,7 @@ FEATURE_ERRORS = [
     ("err-slice-non-sequence", "{{ t[0:] }}"),
     ("err-compare-list-tuple", "{{ [1] < (1, 2) }}"),
     ("err-dict-pop", "{{ d.pop('a') }}"),
+    ("err-unknown-filter", "{{ x | nosuchfilter }}"),
     ("err-list-append", "{{ xs.append(1) }}"),
 ]
 
