@@ -289,6 +289,9 @@ void jinja_tojson(jctx *c, const jnode *at, jbuf *b, jv *v, const char *indent, 
 /* HTML-escapes s (markupsafe.escape) into b. */
 void jinja_html_escape(jbuf *b, const char *s, size_t n);
 
+/* An arithmetic operator (+ - * / // % **) with Python semantics, e.g. str % tuple. */
+jv *jinja_binop(jctx *c, const jnode *at, const char *op, jv *a, jv *b);
+
 /* Python's `item in container` (substring, element, key; False for undefined). */
 bool jinja_contains(jctx *c, const jnode *at, jv *container, jv *item);
 

@@ -435,6 +435,8 @@ static jv *arith(jctx *c, const jnode *n, const char *op, jv *a, jv *b) {
     jinja_fail(c, n, LK_ERR_INTERNAL, "unknown operator '%s'", op);
 }
 
+jv *jinja_binop(jctx *c, const jnode *at, const char *op, jv *a, jv *b) { return arith(c, at, op, a, b); }
+
 bool jinja_contains(jctx *c, const jnode *at, jv *container, jv *item) {
     switch (container->kind) {
     case JV_UNDEF: return false;

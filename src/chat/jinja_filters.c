@@ -531,6 +531,59 @@ FILTER(center) {
     return jv_str_nocopy(c, b.s, b.n);
 }
 
+FILTER(format) {
+    if (nargs && nkw) jinja_fail(c, at, LK_ERR_ARG, "can't handle positional and keyword arguments at the same time");
+    if (nkw) jinja_fail(c, at, LK_ERR_UNSUPPORTED, "format with keyword arguments is not supported");
+    jv *tuple = jv_list(c, nargs);
+    tuple->is_tuple = true;
+    for (size_t i = 0; i < nargs; i++) jv_list_push(c, tuple, args[i]);
+    return jinja_binop(c, at, "%", need_str(c, v), tuple);
+}
+
+FILTER(truncate) {
+    jv *lenv = ARG(0, "length"), *kill = ARG(1, "killwords"), *endv = ARG(2, "end"), *leewayv = ARG(3, "leeway");
+    jv *s = need_str(c, v);
+    jv *end = endv ? need_str(c, endv) : jv_cstr(c, "...");
+    int64_t length = lenv && lenv->kind == JV_INT ? lenv->i : 255;
+    int64_t leeway = leewayv && leewayv->kind == JV_INT ? leewayv->i : 5;
+    int64_t n = jv_len(s), endn = jv_len(end);
+    if (length < endn) jinja_fail(c, at, LK_ERR_ARG, "AssertionError: expected length >= %lld, got %lld", (long long)endn, (long long)length);
+    if (leeway < 0) jinja_fail(c, at, LK_ERR_ARG, "AssertionError: expected leeway >= 0, got %lld", (long long)leeway);
+    if (n <= length + leeway) return s;
+    size_t cut = jutf8_offset(s->str.s, s->str.n, length - endn);
+    if (!(kill && jv_truthy(kill))) {
+        /* rsplit(" ", 1)[0]: drop the last partial word */
+        size_t k = cut;
+        while (k > 0 && s->str.s[k - 1] != ' ') k--;
+        if (k > 0) cut = k - 1;
+    }
+    jbuf b;
+    jbuf_init(&b, c);
+    jbuf_put(&b, s->str.s, cut);
+    jbuf_put(&b, end->str.s, end->str.n);
+    return jv_str_nocopy(c, b.s, b.n);
+}
+
+FILTER(batch) {
+    jv *cnt = ARG(0, "linecount"), *fill = ARG(1, "fill_with");
+    if (!cnt || cnt->kind != JV_INT || cnt->i <= 0) jinja_fail(c, at, LK_ERR_ARG, "batch() needs a positive linecount");
+    jv *items = jinja_iter_list(c, at, v);
+    jv *out = jv_list(c, 0), *cur = NULL;
+    for (size_t i = 0; i < items->list.n; i++) {
+        if (!cur) cur = jv_list(c, (size_t)cnt->i);
+        jv_list_push(c, cur, items->list.v[i]);
+        if ((int64_t)cur->list.n == cnt->i) {
+            jv_list_push(c, out, cur);
+            cur = NULL;
+        }
+    }
+    if (cur) {
+        while (fill && (int64_t)cur->list.n < cnt->i) jv_list_push(c, cur, fill);
+        jv_list_push(c, out, cur);
+    }
+    return generator(c, out);
+}
+
 FILTER(count) { return f_length(c, at, v, args, nargs, kwnames, kwvals, nkw); }
 
 /* Each filter's parameters after the value, in order, as jinja2 (or, for
@@ -556,7 +609,8 @@ static const struct {
     {"sum", f_sum, "attribute,start"}, {"min", f_min, "case_sensitive,attribute"},
     {"max", f_max, "case_sensitive,attribute"}, {"indent", f_indent, "width,first,blank"},
     {"wordcount", f_wordcount, ""}, {"attr", f_attr, "name"}, {"escape", f_escape, ""},
-    {"e", f_escape, ""}, {"center", f_center, "width"},
+    {"e", f_escape, ""}, {"center", f_center, "width"}, {"format", f_format, NULL},
+    {"truncate", f_truncate, "length,killwords,end,leeway"}, {"batch", f_batch, "linecount,fill_with"},
 };
 
 jfilter jinja_find_filter(const char *name) {

@@ -259,6 +259,7 @@ FEATURES = [
     ("m-list-mutating-allowed", "{% set l = [1, 2, 3] %}{{ l.pop() }}{{ l }}{{ l.pop(0) }}{{ l.copy() }}{{ l.clear() }}{{ l }}{{ d.copy() }}"),
     ("m-format", "{{ '{}-{}'.format(1, 'a') }} {{ '{1}{0}'.format('x', 'y') }} {{ '{n}!'.format(n=5) }} {{ '{{x}}'.format() }}"),
     ("tests-filter-test", "{{ 'tojson' is filter }} {{ 'nope' is filter }} {{ 'odd' is test }} {{ ('a' | safe) is escaped }} {{ 'a' is escaped }}"),
+    ("f-format-truncate-batch", "{{ '%s=%d' | format('a', 3) }} {{ 'Hello wonderful world of templates' | truncate(20) }} {{ 'Hello wonderful world' | truncate(10, true) }} {{ 'short' | truncate(3, end='') }} {{ 'abc' | truncate(5) }} {{ (zh * 10) | truncate(9) }} {{ (zh * 10) | truncate(12, leeway=0) }} {{ xs | batch(3) | list }} {{ xs | batch(3, 0) | list }}"),
     ("unknown-filter-unreached", "{% if false %}{{ x | nosuchfilter }}{{ x is nosuchtest }}{% endif %}ok"),
     # undefined behaviour
     ("undefined", "[{{ nope }}] [{{ nope | default('d') }}] {{ nope is defined }} [{{ n.attr }}] {% if nope %}x{% else %}falsy{% endif %} {{ nope == nope }} {{ nope != 1 }}"),
