@@ -510,6 +510,11 @@ static jv *eval_node(jctx *c, jscope *s, const jnode *n) {
         jv *obj = eval(c, s, n->a);
         jv *a = n->b ? eval(c, s, n->b) : NULL, *b = n->c ? eval(c, s, n->c) : NULL;
         jv *st = n->d ? eval(c, s, n->d) : NULL;
+        /* jinja2 folds an all-constant slice at compile time through its
+         * forgiving getitem, so `true[0:]` is undefined, not a TypeError */
+        bool constant = n->a->kind == JN_LITERAL && (!n->b || n->b->kind == JN_LITERAL) &&
+                        (!n->c || n->c->kind == JN_LITERAL) && (!n->d || n->d->kind == JN_LITERAL);
+        if (constant && obj->kind != JV_LIST && obj->kind != JV_STR) return jv_undef(c, "object is not subscriptable");
         return slice(c, n, obj, a, b, st);
     }
     case JN_CALL: {

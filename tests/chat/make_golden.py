@@ -253,7 +253,7 @@ FEATURES = [
     ("m-splitlines-all", "{{ 'a\\vb\\x1cc\\u2028d\\r\\ne'.splitlines() }}"),
     ("f-int-default-passthrough", "{{ 'x' | int('none') }} {{ 'y' | float(none) }}"),
     ("tests-case", "{{ '' is lower }} {{ 'abc1' is lower }} {{ 'ABC' is upper }} {{ '中' is lower }} {{ nope is sequence }}"),
-    ("index-non-sequence", "[{{ t[0] }}] [{{ i['x'] }}]"),
+    ("index-non-sequence", "[{{ t[0] }}] [{{ i['x'] }}] [{{ true[0:] }}] [{{ 5[1:2] }}]"),
     ("format-percent", "{{ '%s-%s' % (1, 'a') }} {{ '%d%%' % 5 }} {{ '%r' % 'q' }}"),
     ("with", "{% set a = 0 %}{% with a = 1, b = a %}{{ a }}{{ b }}{% set c = 2 %}{% endwith %}{{ a }}[{{ c }}]"),
     ("m-list-mutating-allowed", "{% set l = [1, 2, 3] %}{{ l.pop() }}{{ l }}{{ l.pop(0) }}{{ l.copy() }}{{ l.clear() }}{{ l }}{{ d.copy() }}"),
