@@ -185,6 +185,23 @@ const lk_tensor_info *lk_model_file_tensor(const lk_model_file *mf, size_t i);
 /* NULL when absent. */
 const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const char *name);
 
+/* What else the file says about itself (for `llmkit info` and loaders).
+ * Strings are owned by the model file; "" when unknown. */
+typedef struct {
+    const char *name;            /* general.name or the folder name */
+    const char *tokenizer_model; /* GGUF tokenizer.ggml.model ("llama", "gpt2", "bert",
+                                    "t5"), or tokenizer.json's model.type ("BPE",
+                                    "WordPiece", "Unigram"); "" when none is bundled */
+    const char *tokenizer_pre;   /* GGUF tokenizer.ggml.pre, "" otherwise */
+    int32_t tokenizer_vocab;     /* tokens in the bundled tokenizer, 0 when none */
+    const char *bos_text;        /* text of the BOS/EOS tokens, when known */
+    const char *eos_text;
+    const char *chat_template;   /* NULL when the model has none */
+    uint64_t n_params;           /* elements of all weight tensors */
+} lk_model_meta;
+
+const lk_model_meta *lk_model_file_meta(const lk_model_file *mf);
+
 /* ---------------------------------------------------------------- chat templates */
 
 /* A model's chat template (Jinja2, as in tokenizer_config.json) rendered
@@ -222,8 +239,6 @@ lk_status lk_chat_template_render(const lk_chat_template *t, const char *context
                                   const lk_chat_template_options *opt, char **out, size_t *out_len,
                                   lk_error *err);
 void lk_chat_template_free(lk_chat_template *t);
-
-
 #ifdef __cplusplus
 }
 #endif
