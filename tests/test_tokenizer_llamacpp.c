@@ -111,10 +111,22 @@ int main(int argc, char **argv) {
     if (!lk_test_fixtures()) lk_test_skip("fixtures folder not found");
     for (size_t i = 0; i < sizeof k_vocabs / sizeof k_vocabs[0]; i++)
         if (argc < 2 || strcmp(argv[1], k_vocabs[i].name) == 0) run_vocab(k_vocabs[i].name, k_vocabs[i].lossless, NULL);
-    /* The same Llama-2 vocabulary in llama2.c's format must agree too. */
-    if (argc < 2 || strcmp(argv[1], "llama-spm") == 0) {
-        if (lk_test_fixture("llama2c/tokenizer.bin")) run_vocab("llama-spm", true, "llama2c/tokenizer.bin");
-        else printf("SKIP llama2c/tokenizer.bin (absent)\n");
+    /* The same vocabularies from their other sources must agree too. */
+    static const struct {
+        const char *name, *rel;
+        bool lossless;
+    } alt[] = {
+        {"llama-spm", "llama2c/tokenizer.bin", true},
+        {"llama-spm", "tokenizers/llama2-hf/tokenizer.json", true},
+        {"phi-3", "tokenizers/phi-3-mini/tokenizer.json", true},
+        /* lossy: GPT-2's decode cleans up " ." -> "." as transformers does */
+        {"gpt-2", "tokenizers/gpt2/vocab.json", false},
+        {"bert-bge", "tokenizers/bert-base-uncased/vocab.txt", false},
+    };
+    for (size_t i = 0; i < sizeof alt / sizeof alt[0]; i++) {
+        if (argc >= 2 && strcmp(argv[1], alt[i].name) != 0) continue;
+        if (lk_test_fixture(alt[i].rel)) run_vocab(alt[i].name, alt[i].lossless, alt[i].rel);
+        else printf("SKIP %s (absent)\n", alt[i].rel);
     }
     printf("(%d vocabularies skipped: not in the fixtures)\n", n_skipped);
     return lk_test_finish("tokenizer_llamacpp");

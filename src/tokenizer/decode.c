@@ -65,11 +65,14 @@ static void token_bytes(const lk_tokenizer *t, int32_t id, bool skip_special, bo
     lk_token_type ty = (lk_token_type)t->type[id];
     if (ty == LK_TOKEN_CONTROL || (ty == LK_TOKEN_UNKNOWN && is_added(t, id))) {
         if (skip_special) return;
+        /* HF's WordPiece decoder joins every token, special ones too, with spaces */
+        if ((t->dec & LK_DEC_WORDPIECE) && !*first) bytes_put(out, " ", 1);
         bytes_put(out, p, n);
         *first = false;
         return;
     }
     if (ty == LK_TOKEN_USER_DEFINED) {
+        if ((t->dec & LK_DEC_WORDPIECE) && !*first) bytes_put(out, " ", 1);
         bytes_put(out, p, n);
         *first = false;
         return;

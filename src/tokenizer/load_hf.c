@@ -12,6 +12,7 @@
  * tokenizer_config.json's add_bos_token / add_eos_token override the
  * post-processor, as transformers' fast Llama tokenizers do. */
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,15 +471,28 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
             const char *a, *b;
             size_t na, nb;
             if (cJSON_IsString(e)) {
+                /* "a b". A few vocabularies (Llama-2) have pieces with raw
+                 * spaces, so "   " is " " + " ": take the space that splits
+                 * the line into two pieces whose join is a piece too. */
                 a = e->valuestring;
-                const char *sp = strchr(a, ' ');
-                if (!sp || strchr(sp + 1, ' ')) {
-                    st = FAIL(LK_ERR_FORMAT, "%s: model.merges[%d] \"%.64s\" is not \"a b\"", c->name, rank, a);
-                    goto fail;
+                size_t len = strlen(a);
+                na = SIZE_MAX;
+                for (size_t k = 1; k + 1 < len; k++)
+                    if (a[k] == ' ' && lk_tok_lookup(t, a, k) >= 0 && lk_tok_lookup(t, a + k + 1, len - k - 1) >= 0 &&
+                        lk_tok_lookup2(t, a, k, a + k + 1, len - k - 1) >= 0) {
+                        na = k;
+                        break;
+                    }
+                if (na == SIZE_MAX) {
+                    const char *sp = strchr(a, ' ');
+                    if (!sp) {
+                        st = FAIL(LK_ERR_FORMAT, "%s: model.merges[%d] \"%.64s\" is not \"a b\"", c->name, rank, a);
+                        goto fail;
+                    }
+                    na = (size_t)(sp - a);
                 }
-                na = (size_t)(sp - a);
-                b = sp + 1;
-                nb = strlen(b);
+                b = a + na + 1;
+                nb = len - na - 1;
             } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 &&
                        cJSON_IsString(cJSON_GetArrayItem(e, 0)) && cJSON_IsString(cJSON_GetArrayItem(e, 1))) {
                 a = cJSON_GetArrayItem(e, 0)->valuestring;
@@ -529,6 +543,8 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
         t->pad = special_id(t, cfg, "pad_token");
         int32_t u = special_id(t, cfg, "unk_token");
         if (u >= 0) t->unk = u;
+        const cJSON *cu = jget(cfg, "clean_up_tokenization_spaces");
+        if (cJSON_IsBool(cu)) t->dec = cJSON_IsTrue(cu) ? t->dec | LK_DEC_CLEANUP : t->dec & ~(unsigned)LK_DEC_CLEANUP;
         const cJSON *ab = jget(cfg, "add_bos_token"), *ae = jget(cfg, "add_eos_token");
         if (cJSON_IsBool(ab) && t->bos >= 0) {
             bool has = t->n_prefix > 0 && t->prefix[0] == t->bos;
@@ -579,5 +595,107 @@ lk_status lk_tokenizer_from_hf_json(const char *json, size_t json_len, const cha
     lk_status st = build(c, root, cfg, out);
     cJSON_Delete(root);
     cJSON_Delete(cfg);
+    return st;
+}
+
+/* ---------------------------------------------------------------- older HF files */
+
+/* Adds {"id", "content", "special": true} to added_tokens when content is in vocab. */
+static void add_special_entry(cJSON *added, const cJSON *vocab, const char *content) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(vocab, content);
+    if (!cJSON_IsNumber(id)) return;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "id", id->valuedouble);
+    cJSON_AddStringToObject(e, "content", content);
+    cJSON_AddBoolToObject(e, "special", true);
+    cJSON_AddItemToArray(added, e);
+}
+
+lk_status lk_tokenizer_from_gpt2_files(const char *vocab_json, size_t vocab_len, const char *merges,
+                                       size_t merges_len, const char *name, lk_tokenizer **out,
+                                       lk_error *err) {
+    *out = NULL;
+    ctx cc = {name, err}, *c = &cc;
+    cJSON *vocab = cJSON_ParseWithLength(vocab_json, vocab_len);
+    if (!cJSON_IsObject(vocab)) {
+        cJSON_Delete(vocab);
+        return FAIL(LK_ERR_FORMAT, "%s: vocab.json is not a JSON object {token: id}", name);
+    }
+    cJSON *root = cJSON_CreateObject(), *model = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    add_special_entry(added, vocab, "<|endoftext|>");
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    cJSON *ml = cJSON_AddArrayToObject(model, "merges");
+    for (size_t i = 0; i < merges_len;) {
+        size_t e = i;
+        while (e < merges_len && merges[e] != '\n') e++;
+        size_t l = e;
+        if (l > i && merges[l - 1] == '\r') l--;
+        if (l > i && !(l - i >= 8 && memcmp(merges + i, "#version", 8) == 0)) {
+            char *line = strndup(merges + i, l - i);
+            if (line) cJSON_AddItemToArray(ml, cJSON_CreateString(line));
+            free(line);
+        }
+        i = e + 1;
+    }
+    cJSON *pre = cJSON_AddObjectToObject(root, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "ByteLevel");
+    cJSON_AddBoolToObject(pre, "add_prefix_space", false);
+    cJSON *dec = cJSON_AddObjectToObject(root, "decoder");
+    cJSON_AddStringToObject(dec, "type", "ByteLevel");
+    /* GPT2Tokenizer's clean_up_tokenization_spaces defaults to true */
+    cJSON *cfg = cJSON_CreateObject();
+    cJSON_AddBoolToObject(cfg, "clean_up_tokenization_spaces", true);
+    lk_status st = build(c, root, cfg, out);
+    cJSON_Delete(cfg);
+    cJSON_Delete(root);
+    return st;
+}
+
+lk_status lk_tokenizer_from_bert_vocab(const char *vocab_txt, size_t len, bool lowercase,
+                                       const char *name, lk_tokenizer **out, lk_error *err) {
+    *out = NULL;
+    ctx cc = {name, err}, *c = &cc;
+    cJSON *root = cJSON_CreateObject(), *model = cJSON_AddObjectToObject(root, "model");
+    cJSON_AddStringToObject(model, "type", "WordPiece");
+    cJSON_AddStringToObject(model, "unk_token", "[UNK]");
+    cJSON_AddStringToObject(model, "continuing_subword_prefix", "##");
+    cJSON *vocab = cJSON_AddObjectToObject(model, "vocab");
+    int id = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && vocab_txt[e] != '\n') e++;
+        size_t l = e;
+        if (l > i && vocab_txt[l - 1] == '\r') l--;
+        char *line = strndup(vocab_txt + i, l - i);
+        if (line && !cJSON_GetObjectItemCaseSensitive(vocab, line)) cJSON_AddNumberToObject(vocab, line, id);
+        free(line);
+        id++;
+        i = e + 1;
+    }
+    cJSON *added = cJSON_AddArrayToObject(root, "added_tokens");
+    static const char *const specials[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    for (int i = 0; i < 5; i++) add_special_entry(added, vocab, specials[i]);
+    cJSON *norm = cJSON_AddObjectToObject(root, "normalizer");
+    cJSON_AddStringToObject(norm, "type", "BertNormalizer");
+    cJSON_AddBoolToObject(norm, "lowercase", lowercase);
+    cJSON *pre = cJSON_AddObjectToObject(root, "pre_tokenizer");
+    cJSON_AddStringToObject(pre, "type", "BertPreTokenizer");
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(vocab, "[CLS]"), *sep = cJSON_GetObjectItemCaseSensitive(vocab, "[SEP]");
+    if (cJSON_IsNumber(cls) && cJSON_IsNumber(sep)) {
+        cJSON *post = cJSON_AddObjectToObject(root, "post_processor");
+        cJSON_AddStringToObject(post, "type", "BertProcessing");
+        cJSON *a = cJSON_AddArrayToObject(post, "cls");
+        cJSON_AddItemToArray(a, cJSON_CreateString("[CLS]"));
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(cls->valuedouble));
+        cJSON *b = cJSON_AddArrayToObject(post, "sep");
+        cJSON_AddItemToArray(b, cJSON_CreateString("[SEP]"));
+        cJSON_AddItemToArray(b, cJSON_CreateNumber(sep->valuedouble));
+    }
+    cJSON *dec = cJSON_AddObjectToObject(root, "decoder");
+    cJSON_AddStringToObject(dec, "type", "WordPiece");
+    lk_status st = build(c, root, NULL, out);
+    cJSON_Delete(root);
     return st;
 }

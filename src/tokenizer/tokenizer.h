@@ -193,6 +193,15 @@ int32_t lk_tok_byte_token(const lk_tokenizer *t, uint8_t byte);
 /* ---- load_gguf.c: a GGUF file's tokenizer.ggml.* keys */
 lk_status lk_tokenizer_from_gguf_file(const char *path, lk_tokenizer **out, lk_error *err);
 
+/* ---- load_hf.c: pre-tokenizer.json HF files */
+/* GPT-2's vocab.json + merges.txt (byte-level BPE, GPT-2 regex). */
+lk_status lk_tokenizer_from_gpt2_files(const char *vocab_json, size_t vocab_len, const char *merges,
+                                       size_t merges_len, const char *name, lk_tokenizer **out,
+                                       lk_error *err);
+/* BERT's vocab.txt (WordPiece with the BERT normalizer and pre-tokenizer). */
+lk_status lk_tokenizer_from_bert_vocab(const char *vocab_txt, size_t len, bool lowercase,
+                                       const char *name, lk_tokenizer **out, lk_error *err);
+
 /* ---- models: encode one plain-text segment, appending ids */
 void lk_spm_encode(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out);
 void lk_bpe_encode_word(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out);
