@@ -16,6 +16,8 @@ typedef struct {
 
 static const command k_commands[] = {
     {"info", cmd_info, "show what a model file holds (GGUF, HF directory, llama2.c)"},
+    {"tokenize", cmd_tokenize, "text to token ids with a model's tokenizer"},
+    {"detokenize", cmd_detokenize, "token ids back to text"},
 };
 
 void cli_error(const char *fmt, ...) {
