@@ -279,7 +279,7 @@ static lk_status parse_decoder(ctx *c, lk_tokenizer *t, const cJSON *n, const ch
         else return FAIL(LK_ERR_UNSUPPORTED, "%s: %s: only Replace U+2581 -> ' ' is supported", c->name, where);
     } else if (strcmp(type, "Strip") == 0) {
         const cJSON *start = jget(n, "start");
-        if (cJSON_IsNumber(start) && start->valueint >= 1) t->dec |= LK_DEC_STRIP_ONE;
+        if (cJSON_IsNumber(start) && start->valuedouble >= 1) t->dec |= LK_DEC_STRIP_ONE;
     } else if (strcmp(type, "Metaspace") == 0) {
         t->dec |= LK_DEC_SPACE_MARKER;
         const char *scheme = jstr(n, "prepend_scheme");
@@ -305,10 +305,20 @@ typedef struct {
     lk_token_type type;
 } slot;
 
-static lk_status set_slot(ctx *c, slot **slots, int32_t *n_slots, int64_t id, const char *s,
+#define MAX_ID (4 * 1024 * 1024) /* the largest vocabularies have ~260k */
+
+/* A JSON number that is a token id: an integer in [0, MAX_ID]. */
+static bool json_id(const cJSON *v, int32_t *id) {
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= MAX_ID)) return false;
+    *id = (int32_t)v->valuedouble;
+    return (double)*id == v->valuedouble;
+}
+
+static lk_status set_slot(ctx *c, slot **slots, int32_t *n_slots, const cJSON *idv, const char *s,
                           float score, lk_token_type type, const char *where) {
-    if (id < 0 || id > 16 * 1024 * 1024)
-        return FAIL(LK_ERR_FORMAT, "%s: %s: id %lld is out of range", c->name, where, (long long)id);
+    int32_t id;
+    if (!json_id(idv, &id))
+        return FAIL(LK_ERR_FORMAT, "%s: %s[\"%.64s\"]: the id must be an integer in 0..%d", c->name, where, s, MAX_ID);
     if (id >= *n_slots) {
         int32_t n = (int32_t)id + 1;
         slot *v = realloc(*slots, (size_t)n * sizeof *v);
@@ -342,12 +352,13 @@ static lk_status parse_post(ctx *c, lk_tokenizer *t, const cJSON *n, const char 
     if (strcmp(type, "ByteLevel") == 0) return LK_OK;
     if (strcmp(type, "BertProcessing") == 0 || strcmp(type, "RobertaProcessing") == 0) {
         const cJSON *cls = jget(n, "cls"), *sep = jget(n, "sep");
-        const cJSON *ci = cJSON_GetArrayItem(cls, 1), *si = cJSON_GetArrayItem(sep, 1);
-        if (!cJSON_IsNumber(ci) || !cJSON_IsNumber(si))
-            return FAIL(LK_ERR_FORMAT, "%s: %s.cls / .sep must be [token, id]", c->name, where);
+        int32_t ci, si;
+        if (!json_id(cJSON_GetArrayItem(cls, 1), &ci) || !json_id(cJSON_GetArrayItem(sep, 1), &si) ||
+            ci >= t->n_vocab || si >= t->n_vocab)
+            return FAIL(LK_ERR_FORMAT, "%s: %s.cls / .sep must be [token, id] with an id in the vocabulary", c->name, where);
         t->n_prefix = t->n_suffix = 0;
-        t->prefix[t->n_prefix++] = ci->valueint;
-        t->suffix[t->n_suffix++] = si->valueint;
+        t->prefix[t->n_prefix++] = ci;
+        t->suffix[t->n_suffix++] = si;
         return LK_OK;
     }
     if (strcmp(type, "TemplateProcessing") == 0) {
@@ -370,10 +381,11 @@ static lk_status parse_post(ctx *c, lk_tokenizer *t, const cJSON *n, const char 
                 return FAIL(LK_ERR_FORMAT, "%s: %s.special_tokens[\"%s\"].ids is missing", c->name, where, name);
             const cJSON *id;
             cJSON_ArrayForEach(id, ids) {
-                if (!cJSON_IsNumber(id) || id->valueint < 0 || id->valueint >= t->n_vocab)
+                int32_t v;
+                if (!json_id(id, &v) || v >= t->n_vocab)
                     return FAIL(LK_ERR_FORMAT, "%s: %s.special_tokens[\"%s\"].ids: bad id", c->name, where, name);
-                if (after && t->n_suffix < 4) t->suffix[t->n_suffix++] = id->valueint;
-                if (!after && t->n_prefix < 4) t->prefix[t->n_prefix++] = id->valueint;
+                if (after && t->n_suffix < 4) t->suffix[t->n_suffix++] = v;
+                if (!after && t->n_prefix < 4) t->prefix[t->n_prefix++] = v;
             }
         }
         return LK_OK;
@@ -398,11 +410,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     lk_status st = LK_OK;
     const cJSON *e;
     cJSON_ArrayForEach(e, vocab) {
-        if (!cJSON_IsNumber(e)) {
-            st = FAIL(LK_ERR_FORMAT, "%s: model.vocab[\"%.64s\"] must be a number", c->name, e->string);
-            break;
-        }
-        st = set_slot(c, &slots, &n_slots, (int64_t)e->valuedouble, e->string, 0.0f, LK_TOKEN_NORMAL, "model.vocab");
+        st = set_slot(c, &slots, &n_slots, e, e->string, 0.0f, LK_TOKEN_NORMAL, "model.vocab");
         if (st != LK_OK) break;
     }
     const cJSON *added = jget(root, "added_tokens");
@@ -417,7 +425,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
             break;
         }
         lk_token_type ty = jbool(e, "special", false) ? LK_TOKEN_CONTROL : LK_TOKEN_USER_DEFINED;
-        st = set_slot(c, &slots, &n_slots, (int64_t)id->valuedouble, content, 0.0f, ty, "added_tokens");
+        st = set_slot(c, &slots, &n_slots, id, content, 0.0f, ty, "added_tokens");
         if (st != LK_OK) break;
         ai++;
     }
@@ -442,7 +450,8 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     /* added tokens: matched whole before the model */
     ai = 0;
     cJSON_ArrayForEach(e, added) {
-        int32_t id = (int32_t)jget(e, "id")->valuedouble;
+        int32_t id = -1;
+        json_id(jget(e, "id"), &id);
         st = lk_tok_add_special(t, id, jbool(e, "special", false), jbool(e, "lstrip", false),
                                 jbool(e, "rstrip", false), jbool(e, "single_word", false), c->err);
         if (st != LK_OK) goto fail;
@@ -518,8 +527,8 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
         const char *p = jstr(model, "continuing_subword_prefix");
         strcpy(t->wp_prefix, "##");
         if (p && strlen(p) < sizeof t->wp_prefix) strcpy(t->wp_prefix, p);
-        const cJSON *mx = jget(model, "max_input_chars_per_word");
-        if (cJSON_IsNumber(mx)) t->wp_max_chars = mx->valueint;
+        int32_t mx;
+        if (json_id(jget(model, "max_input_chars_per_word"), &mx)) t->wp_max_chars = mx;
     }
 
     st = parse_normalizer(c, t, jget(root, "normalizer"), "normalizer");
