@@ -7,6 +7,7 @@
 
 #include "base/mmap.h"
 #include "test.h"
+#include "tokenizer/tokenizer.h"
 
 static bool valid_utf8(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
@@ -177,7 +178,45 @@ static void test_bad_files(void) {
     CHECK(lk_tokenizer_load("/nonexistent/tok.bin", &tok, &err) == LK_ERR_NOT_FOUND);
 }
 
+/* Encoding word by word (split_safe) gives exactly the ids of encoding the
+ * text whole, as llama.cpp does, on English and Chinese corpora. */
+static void test_word_split_equivalence(void) {
+    static const char *const vocabs[] = {"llamacpp-vocab/ggml-vocab-llama-spm.gguf", "llama2c/tokenizer.bin",
+                                         "tokenizers/llama2-hf/tokenizer.json"};
+    static const char *const texts[] = {"corpora/war-and-peace.txt", "corpora/llm-dev_medical_qa_zh.txt"};
+    for (size_t v = 0; v < 3; v++) {
+        const char *vp = lk_test_fixture(vocabs[v]);
+        if (!vp) continue;
+        lk_error err;
+        lk_tokenizer *tok;
+        CHECK_OK(lk_tokenizer_load(vp, &tok, &err), &err);
+        if (!tok) continue;
+        CHECK(tok->split_safe);
+        for (size_t k = 0; k < 2; k++) {
+            const char *tp = lk_test_fixture(texts[k]);
+            char *s;
+            size_t n;
+            if (!tp || lk_read_file(tp, 64 << 20, &s, &n, &err) != LK_OK) continue;
+            if (n > 40000) n = 40000; /* whole-text encoding is the slow path */
+            while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+            int32_t *a, *b;
+            size_t na, nb;
+            tok->split_safe = true;
+            CHECK_OK(lk_tokenizer_encode(tok, s, n, true, false, &a, &na, &err), &err);
+            tok->split_safe = false;
+            CHECK_OK(lk_tokenizer_encode(tok, s, n, true, false, &b, &nb, &err), &err);
+            tok->split_safe = true;
+            CHECK_MSG(na == nb && memcmp(a, b, na * sizeof *a) == 0, "%s on %s: word-by-word differs", vocabs[v], texts[k]);
+            free(a);
+            free(b);
+            free(s);
+        }
+        lk_tokenizer_free(tok);
+    }
+}
+
 int main(void) {
+    test_word_split_equivalence();
     test_tok512();
     test_stream_split_char();
     test_bad_files();

@@ -21,6 +21,26 @@ static bool is_word_byte(uint8_t c) {
            c == '_' || c >= 0x80;
 }
 
+/* Runs encode on each word of s: a word starts at a space marker that
+ * follows a non-marker. Only used when split_safe says no piece spans such
+ * a start, so the ids are those of encoding s whole. */
+static void encode_words(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out,
+                         void (*encode)(const lk_tokenizer *, const char *, size_t, lk_ids *)) {
+    if (!t->split_safe) {
+        encode(t, s, n, out);
+        return;
+    }
+    const char *m = t->split_marker;
+    size_t ml = strlen(m), start = 0;
+    for (size_t i = ml; i + ml <= n; i++) {
+        if (memcmp(s + i, m, ml) == 0 && memcmp(s + i - ml, m, ml) != 0) {
+            encode(t, s + start, i - start, out);
+            start = i;
+        }
+    }
+    encode(t, s + start, n - start, out);
+}
+
 /* The SPM text of one segment: spaces as U+2581, the dummy prefix first. */
 static void encode_spm_segment(const lk_tokenizer *t, const char *s, size_t n, bool prefix,
                                lk_ids *out) {
@@ -33,7 +53,7 @@ static void encode_spm_segment(const lk_tokenizer *t, const char *s, size_t n, b
         size_t k = 0;
         if (prefix) buf[k++] = ' ';
         memcpy(buf + k, s, n);
-        lk_spm_encode(t, buf, k + n, out);
+        encode_words(t, buf, k + n, out, lk_spm_encode);
         free(buf);
         return;
     }
@@ -50,7 +70,7 @@ static void encode_spm_segment(const lk_tokenizer *t, const char *s, size_t n, b
         if (s[i] == ' ') memcpy(buf + k, "\xe2\x96\x81", 3), k += 3;
         else buf[k++] = s[i];
     }
-    lk_spm_encode(t, buf, k, out);
+    encode_words(t, buf, k, out, lk_spm_encode);
     free(buf);
 }
 
@@ -71,6 +91,7 @@ static void encode_pipeline_segment(const lk_tokenizer *t, const char *s, size_t
     for (size_t i = 0; i < pieces.n; i++) {
         const char *p = pieces.buf + pieces.start[i];
         if (t->model == LK_TOKMODEL_WPM) lk_wpm_encode(t, p, pieces.len[i], out);
+        else if (t->n_pretok == 0) encode_words(t, p, pieces.len[i], out, lk_bpe_encode_word);
         else lk_bpe_encode_word(t, p, pieces.len[i], out);
     }
     lk_pieces_free(&pieces);

@@ -76,6 +76,7 @@ static lk_status from_gguf(const lk_gguf *g, const char *path, lk_tokenizer **ou
         t->bos = 1, t->eos = 2, t->unk = 0;
         add_bos_dflt = true;
         t->add_space_prefix = get_flag(g, "tokenizer.ggml.add_space_prefix", true);
+        lk_tok_check_split(t, "\xe2\x96\x81");
         t->dec = LK_DEC_SPACE_MARKER | LK_DEC_BYTE_FALLBACK | (t->add_space_prefix ? LK_DEC_STRIP_ONE : 0);
     } else if (kind == LK_TOKMODEL_BPE) {
         t->bos = 11, t->eos = 11, t->unk = -1;

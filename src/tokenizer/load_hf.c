@@ -542,6 +542,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     if (byte_fallback) t->dec |= LK_DEC_BYTE_FALLBACK;
     if (byte_level) t->dec |= LK_DEC_BYTELEVEL;
 
+    if (kind == LK_TOKMODEL_BPE && t->n_pretok == 0) lk_tok_check_split(t, "\xe2\x96\x81");
     st = parse_post(c, t, jget(root, "post_processor"), "post_processor");
     if (st != LK_OK) goto fail;
 

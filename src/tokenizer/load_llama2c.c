@@ -82,6 +82,7 @@ lk_status lk_tokenizer_from_llama2c(const void *data, size_t size, const char *n
     t->spm_raw_spaces = true;
     t->dec = LK_DEC_BYTE_FALLBACK | LK_DEC_STRIP_ONE;
     lk_status st = lk_tok_build_index(t, err);
+    lk_tok_check_split(t, " ");
     if (st == LK_OK) st = lk_tok_add_specials_from_types(t, err);
     if (st != LK_OK) {
         lk_tokenizer_free(t);

@@ -141,6 +141,11 @@ struct lk_tokenizer {
     /* SPM */
     bool add_space_prefix; /* the dummy prefix: " " before the first segment */
     bool spm_raw_spaces;   /* llama2.c files store U+2581 as a plain space */
+    /* When no piece holds the space marker after another character, no
+     * merge can cross the start of a word, so long texts are encoded one
+     * word at a time (same ids, and the merge queue stays small). */
+    char split_marker[4];
+    bool split_safe;
     /* BPE */
     bool byte_fallback;    /* unknown chars -> <0xNN> tokens */
     bool fuse_unk;
@@ -187,6 +192,8 @@ lk_status lk_tok_add_special(lk_tokenizer *t, int32_t id, bool special, bool lst
 /* Registers every CONTROL / USER_DEFINED / UNKNOWN piece as an added token, as
  * llama.cpp does for GGUF and llama2.c vocabularies. */
 lk_status lk_tok_add_specials_from_types(lk_tokenizer *t, lk_error *err);
+/* Sets split_marker/split_safe for a space marker (" " or U+2581). */
+void lk_tok_check_split(lk_tokenizer *t, const char *marker);
 /* The <0xNN> token for a byte, or -1. */
 int32_t lk_tok_byte_token(const lk_tokenizer *t, uint8_t byte);
 

@@ -222,6 +222,20 @@ lk_status lk_tok_add_specials_from_types(lk_tokenizer *t, lk_error *err) {
     return LK_OK;
 }
 
+void lk_tok_check_split(lk_tokenizer *t, const char *marker) {
+    size_t ml = strlen(marker);
+    memcpy(t->split_marker, marker, ml + 1);
+    t->split_safe = false;
+    for (int32_t id = 0; id < t->n_vocab; id++) {
+        const char *p = t->text + t->off[id];
+        size_t n = t->len[id];
+        /* a marker that follows something other than a marker */
+        for (size_t i = ml; i + ml <= n; i++)
+            if (memcmp(p + i, marker, ml) == 0 && memcmp(p + i - ml, marker, ml) != 0) return;
+    }
+    t->split_safe = true;
+}
+
 int32_t lk_tok_byte_token(const lk_tokenizer *t, uint8_t byte) {
     static const char hex[] = "0123456789ABCDEF";
     char buf[6] = {'<', '0', 'x', hex[byte >> 4], hex[byte & 15], '>'};
