@@ -173,5 +173,7 @@ int main(void) {
     run("tokenizers/bert-base-uncased/vocab.txt", "google-bert/bert-base-uncased", NULL, NULL, true);
     run("llamacpp-vocab/ggml-vocab-bert-bge.gguf", "bert-base-uncased", ST "bert_uncased_encoded.json",
         ML "bge_small_multilingual.json", false);
+    /* T5 (Unigram, precompiled charsmap): t5-small and t5-base share the vocabulary */
+    run("tokenizers/t5-small/tokenizer.json", "t5-base", ST "t5_base_encoded.json", ML "t5_small_multilingual.json", true);
     return lk_test_finish("tokenizer_hf");
 }

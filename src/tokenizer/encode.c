@@ -91,6 +91,7 @@ static void encode_pipeline_segment(const lk_tokenizer *t, const char *s, size_t
     for (size_t i = 0; i < pieces.n; i++) {
         const char *p = pieces.buf + pieces.start[i];
         if (t->model == LK_TOKMODEL_WPM) lk_wpm_encode(t, p, pieces.len[i], out);
+        else if (t->model == LK_TOKMODEL_UGM) lk_ugm_encode(t, p, pieces.len[i], out);
         else if (t->n_pretok == 0) encode_words(t, p, pieces.len[i], out, lk_bpe_encode_word);
         else lk_bpe_encode_word(t, p, pieces.len[i], out);
     }

@@ -12,6 +12,7 @@
  * tokenizer_config.json's add_bos_token / add_eos_token override the
  * post-processor, as transformers' fast Llama tokenizers do. */
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,38 @@ static char *pattern_regex(ctx *c, const cJSON *pat, const char *where) {
     }
     q[k] = '\0';
     return q;
+}
+
+/* Standard base64 (with or without padding); NULL on a bad character. */
+static char *base64_decode(const char *in, size_t *out_len) {
+    size_t n = strlen(in);
+    char *out = malloc(n / 4 * 3 + 4);
+    if (!out) return NULL;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = in[i];
+        int v;
+        if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
+        else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
+        else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
+        else if (ch == '+') v = 62;
+        else if (ch == '/') v = 63;
+        else if (ch == '=') break;
+        else {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[k++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    *out_len = k;
+    return out;
 }
 
 static lk_status add_norm(ctx *c, lk_tokenizer *t, lk_norm_step st) {
@@ -132,6 +165,16 @@ static lk_status parse_normalizer(ctx *c, lk_tokenizer *t, const cJSON *n, const
                 free(st.content);
                 return lk_error_wrap(c->err, "%s: %s.pattern", c->name, where);
             }
+        }
+    } else if (strcmp(type, "Precompiled") == 0) {
+        const char *b64 = jstr(n, "precompiled_charsmap");
+        if (!b64) return FAIL(LK_ERR_FORMAT, "%s: %s.precompiled_charsmap must be a base64 string", c->name, where);
+        if (!*b64) return LK_OK; /* an empty map normalizes nothing */
+        st.kind = LK_NORM_PRECOMPILED;
+        st.content = base64_decode(b64, &st.content_len);
+        if (!st.content || !lk_precompiled_init(&st)) {
+            free(st.content);
+            return FAIL(LK_ERR_FORMAT, "%s: %s.precompiled_charsmap is not a valid SentencePiece charsmap", c->name, where);
         }
     } else if (strcmp(type, "BertNormalizer") == 0) {
         bool lower = jbool(n, "lowercase", true);
@@ -397,21 +440,48 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     const cJSON *model = jget(root, "model");
     if (!cJSON_IsObject(model)) return FAIL(LK_ERR_FORMAT, "%s: \"model\" is missing or not an object", c->name);
     const char *mtype = jstr(model, "type");
-    if (!mtype) mtype = jget(model, "merges") ? "BPE" : jget(model, "continuing_subword_prefix") ? "WordPiece" : "?";
+    if (!mtype) /* older files: tell the model by its fields */
+        mtype = jget(model, "merges") ? "BPE"
+                : cJSON_IsArray(jget(model, "vocab")) ? "Unigram"
+                : jget(model, "continuing_subword_prefix") ? "WordPiece" : "?";
     lk_tokmodel kind;
     if (strcmp(mtype, "BPE") == 0) kind = LK_TOKMODEL_BPE;
     else if (strcmp(mtype, "WordPiece") == 0) kind = LK_TOKMODEL_WPM;
-    else return FAIL(LK_ERR_UNSUPPORTED, "%s: model.type \"%s\" is not supported (BPE, WordPiece)", c->name, mtype);
+    else if (strcmp(mtype, "Unigram") == 0) kind = LK_TOKMODEL_UGM;
+    else return FAIL(LK_ERR_UNSUPPORTED, "%s: model.type \"%s\" is not supported (BPE, WordPiece, Unigram)", c->name, mtype);
 
     const cJSON *vocab = jget(model, "vocab");
-    if (!cJSON_IsObject(vocab)) return FAIL(LK_ERR_FORMAT, "%s: model.vocab must be an object {piece: id}", c->name);
     slot *slots = NULL;
     int32_t n_slots = 0;
     lk_status st = LK_OK;
     const cJSON *e;
-    cJSON_ArrayForEach(e, vocab) {
-        st = set_slot(c, &slots, &n_slots, e, e->string, 0.0f, LK_TOKEN_NORMAL, "model.vocab");
-        if (st != LK_OK) break;
+    double *uscore = NULL;
+    if (kind == LK_TOKMODEL_UGM) {
+        /* [[piece, score], ...]: the id is the position */
+        if (!cJSON_IsArray(vocab) || cJSON_GetArraySize(vocab) > MAX_ID)
+            return FAIL(LK_ERR_FORMAT, "%s: model.vocab must be an array of [piece, score]", c->name);
+        uscore = calloc((size_t)cJSON_GetArraySize(vocab) + 1, sizeof *uscore);
+        if (!uscore) return FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
+        int i = 0;
+        cJSON_ArrayForEach(e, vocab) {
+            const cJSON *piece = cJSON_GetArrayItem(e, 0), *score = cJSON_GetArrayItem(e, 1);
+            if (!cJSON_IsString(piece) || !cJSON_IsNumber(score)) {
+                st = FAIL(LK_ERR_FORMAT, "%s: model.vocab[%d] must be [piece, score]", c->name, i);
+                break;
+            }
+            cJSON idv = {.type = cJSON_Number, .valuedouble = i, .valueint = i};
+            st = set_slot(c, &slots, &n_slots, &idv, piece->valuestring, (float)score->valuedouble,
+                          LK_TOKEN_NORMAL, "model.vocab");
+            if (st != LK_OK) break;
+            uscore[i++] = score->valuedouble;
+        }
+    } else if (!cJSON_IsObject(vocab)) {
+        return FAIL(LK_ERR_FORMAT, "%s: model.vocab must be an object {piece: id}", c->name);
+    } else {
+        cJSON_ArrayForEach(e, vocab) {
+            st = set_slot(c, &slots, &n_slots, e, e->string, 0.0f, LK_TOKEN_NORMAL, "model.vocab");
+            if (st != LK_OK) break;
+        }
     }
     const cJSON *added = jget(root, "added_tokens");
     if (st == LK_OK && added && !cJSON_IsArray(added) && !cJSON_IsNull(added))
@@ -431,6 +501,20 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     }
     lk_tokenizer *t = st == LK_OK ? lk_tok_new(kind) : NULL;
     if (st == LK_OK && !t) st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
+    if (t && uscore) {
+        /* every id gets a score (added tokens past the model vocab: 0) */
+        double *u = realloc(uscore, ((size_t)n_slots + 1) * sizeof *u);
+        if (u) {
+            for (int32_t i = cJSON_GetArraySize(vocab); i < n_slots; i++) u[i] = 0.0;
+            uscore = u;
+        } else st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
+        t->uscore = uscore;
+        uscore = NULL;
+        t->ugm_min_score = DBL_MAX;
+        for (int i = 0; i < cJSON_GetArraySize(vocab); i++)
+            if (t->uscore[i] < t->ugm_min_score) t->ugm_min_score = t->uscore[i];
+    }
+    free(uscore);
     bool byte_fallback = jbool(model, "byte_fallback", false);
     for (int32_t i = 0; st == LK_OK && i < n_slots; i++) {
         const char *s = slots[i].s ? slots[i].s : "";
@@ -459,6 +543,12 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
 
     const char *unk = jstr(model, "unk_token");
     if (unk) t->unk = lk_tok_lookup(t, unk, strlen(unk));
+    int32_t unk_id;
+    if (json_id(jget(model, "unk_id"), &unk_id) && unk_id < t->n_vocab) t->unk = unk_id;
+    if (kind == LK_TOKMODEL_UGM && jbool(model, "byte_fallback", false)) {
+        st = FAIL(LK_ERR_UNSUPPORTED, "%s: model.byte_fallback for Unigram is not supported", c->name);
+        goto fail;
+    }
     if (kind == LK_TOKMODEL_BPE) {
         t->hf_bpe = true;
         t->byte_fallback = byte_fallback;
@@ -523,7 +613,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
             if (st != LK_OK) goto fail;
             rank++;
         }
-    } else {
+    } else if (kind == LK_TOKMODEL_WPM) {
         const char *p = jstr(model, "continuing_subword_prefix");
         strcpy(t->wp_prefix, "##");
         if (p && strlen(p) < sizeof t->wp_prefix) strcpy(t->wp_prefix, p);

@@ -58,8 +58,91 @@ static bool is_cjk(uint32_t c) {
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+/* ---- SentencePiece precompiled charsmap (HF "Precompiled" normalizer)
+ *
+ * The blob is a uint32 size, a Darts double-array trie of that many bytes,
+ * then NUL-terminated replacement strings the trie's values index. */
+
+bool lk_precompiled_init(lk_norm_step *st) {
+    const uint8_t *p = (const uint8_t *)st->content;
+    size_t n = st->content_len;
+    if (n < 4) return false;
+    uint32_t trie_bytes = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    if (trie_bytes % 4 != 0 || trie_bytes > n - 4 || trie_bytes == 0) return false;
+    st->trie = (const uint32_t *)(p + 4); /* content is malloc'd: 4-byte aligned */
+    st->n_trie = trie_bytes / 4;
+    st->repl = (const char *)p + 4 + trie_bytes;
+    st->n_repl = n - 4 - trie_bytes;
+    return true;
+}
+
+/* The replacement for the shortest trie key that prefixes s[0..n), or NULL. */
+static const char *precompiled_lookup(const lk_norm_step *st, const char *s, size_t n, size_t *rlen) {
+    const uint32_t *a = st->trie;
+    size_t pos = 0;
+    uint32_t unit = a[0];
+    pos ^= (size_t)((unit >> 10) << ((unit & (1u << 9)) >> 6));
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)s[i];
+        if (c == 0) break;
+        pos ^= c;
+        if (pos >= st->n_trie) return NULL;
+        unit = a[pos];
+        if ((unit & ((1u << 31) | 0xFF)) != c) return NULL;
+        pos ^= (size_t)((unit >> 10) << ((unit & (1u << 9)) >> 6));
+        if (pos >= st->n_trie) return NULL;
+        if ((unit >> 8) & 1) {
+            size_t v = a[pos] & ((1u << 31) - 1);
+            if (v >= st->n_repl) return NULL;
+            size_t e = v;
+            while (e < st->n_repl && st->repl[e] != '\0') e++;
+            *rlen = e - v;
+            return st->repl + v;
+        }
+    }
+    return NULL;
+}
+
+/* As HF (spm_precompiled) does: per extended grapheme cluster, the whole
+ * cluster's replacement when it has one (clusters under 6 bytes), else
+ * each character's replacement, else the character itself. */
+static void precompiled(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
+    size_t i = 0;
+    while (i < n) {
+        /* the grapheme cluster s[i..j) */
+        uint32_t cp;
+        size_t j = i + lk_utf8_decode(s + i, n - i, &cp);
+        utf8proc_int32_t state = 0;
+        uint32_t prev = cp;
+        while (j < n) {
+            uint32_t next;
+            size_t k = lk_utf8_decode(s + j, n - j, &next);
+            if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)prev, (utf8proc_int32_t)next, &state)) break;
+            prev = next;
+            j += k;
+        }
+        size_t rl;
+        const char *r = j - i < 6 ? precompiled_lookup(st, s + i, j - i, &rl) : NULL;
+        if (r) {
+            put(o, r, rl);
+        } else {
+            for (size_t c = i; c < j;) {
+                size_t k = lk_utf8_decode(s + c, j - c, &cp);
+                r = precompiled_lookup(st, s + c, k, &rl);
+                if (r) put(o, r, rl);
+                else put(o, s + c, k);
+                c += k;
+            }
+        }
+        i = j;
+    }
+}
+
 static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
     switch (st->kind) {
+    case LK_NORM_PRECOMPILED:
+        precompiled(st, s, n, o);
+        return;
     case LK_NORM_NFC:
     case LK_NORM_NFD:
     case LK_NORM_NFKC:

@@ -85,7 +85,8 @@ typedef enum {
     LK_NORM_REPLACE,     /* literal string or regex -> content */
     LK_NORM_PREPEND,
     LK_NORM_BERT_CLEAN,  /* drop controls, map whitespace to ' ' */
-    LK_NORM_BERT_CHINESE /* put spaces around CJK ideographs */
+    LK_NORM_BERT_CHINESE, /* put spaces around CJK ideographs */
+    LK_NORM_PRECOMPILED   /* SentencePiece's compiled normalization rules (T5) */
 } lk_norm_kind_t;
 
 typedef struct {
@@ -96,6 +97,11 @@ typedef struct {
     char *content;  /* REPLACE / PREPEND */
     size_t content_len;
     bool left, right; /* STRIP */
+    /* PRECOMPILED: the decoded charsmap (content) split into its parts */
+    const uint32_t *trie; /* double-array units (n_trie) */
+    size_t n_trie;
+    const char *repl;     /* NUL-separated replacement strings (n_repl bytes) */
+    size_t n_repl;
 } lk_norm_step;
 
 /* ---- decoder flags (what decode undoes) */
@@ -156,6 +162,9 @@ struct lk_tokenizer {
     bool wp_gguf;          /* llama.cpp's WordPiece (vocab with U+2581 word starts) */
     int wp_max_chars;      /* words longer than this (in chars) become [UNK] */
     bool wp_lower, wp_strip_accents;
+    /* Unigram: scores in double precision, as HF keeps them */
+    double *uscore;   /* (n_vocab) */
+    double ugm_min_score;
 
     lk_norm_step *norm;
     int n_norm;
@@ -213,6 +222,7 @@ lk_status lk_tokenizer_from_bert_vocab(const char *vocab_txt, size_t len, bool l
 void lk_spm_encode(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out);
 void lk_bpe_encode_word(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out);
 void lk_wpm_encode(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out);
+void lk_ugm_encode(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out);
 
 /* ---- pretokenize.c */
 /* Compiles a PCRE2 pattern (UTF, UCP). NULL on error (message in err). */
@@ -240,6 +250,8 @@ void lk_pretokenize(const lk_tokenizer *t, const char *s, size_t n, bool first, 
 
 /* ---- normalize.c: returns a malloc'd normalized copy (NULL when out of memory) */
 char *lk_normalize(const lk_tokenizer *t, const char *s, size_t n, size_t *out_len);
+/* Checks a decoded precompiled charsmap and points the step into it. */
+bool lk_precompiled_init(lk_norm_step *st);
 void lk_norm_steps_free(lk_tokenizer *t);
 
 /* ---- utf8 helpers (utf8.c) */

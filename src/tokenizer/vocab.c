@@ -42,6 +42,7 @@ void lk_tokenizer_free(lk_tokenizer *t) {
     free(t->slots);
     free(t->merges);
     free(t->added);
+    free(t->uscore);
     for (int i = 0; i < t->n_pretok; i++) lk_regex_free(t->pretok[i].re);
     free(t->pretok);
     lk_norm_steps_free(t);
