@@ -75,9 +75,9 @@ static void encode_spm_segment(const lk_tokenizer *t, const char *s, size_t n, b
 }
 
 static void encode_pipeline_segment(const lk_tokenizer *t, const char *s, size_t n, bool first,
-                                    lk_ids *out) {
+                                    bool normalized, lk_ids *out) {
     char *norm = NULL;
-    if (t->n_norm > 0) {
+    if (t->n_norm > 0 && !normalized) {
         norm = lk_normalize(t, s, n, &n);
         if (!norm) {
             out->oom = true;
@@ -99,12 +99,52 @@ static void encode_pipeline_segment(const lk_tokenizer *t, const char *s, size_t
     free(norm);
 }
 
+/* HF: added tokens marked "normalized" are found in the normalized text
+ * by their normalized form; the text between them is not normalized again. */
+static void encode_normalized_segment(const lk_tokenizer *t, const char *s, size_t n, bool first,
+                                      bool parse_special, lk_ids *out) {
+    size_t nn;
+    char *norm = lk_normalize(t, s, n, &nn);
+    if (!norm) {
+        out->oom = true;
+        return;
+    }
+    size_t seg = 0;
+    for (size_t i = 0; i < nn;) {
+        const lk_added_token *best = NULL;
+        for (size_t k = 0; k < t->n_added; k++) {
+            const lk_added_token *a = &t->added[k];
+            if (!a->normalized || (a->special && !parse_special)) continue;
+            if (a->norm_len <= nn - i && memcmp(norm + i, a->norm_text, a->norm_len) == 0 &&
+                (!best || a->norm_len > best->norm_len))
+                best = a;
+        }
+        if (!best) {
+            i++;
+            continue;
+        }
+        encode_pipeline_segment(t, norm + seg, i - seg, first && seg == 0, true, out);
+        lk_ids_push(out, best->id);
+        i += best->norm_len;
+        seg = i;
+    }
+    encode_pipeline_segment(t, norm + seg, nn - seg, first && seg == 0, true, out);
+    free(norm);
+}
+
+static bool has_normalized_added(const lk_tokenizer *t) {
+    for (size_t k = 0; k < t->n_added; k++)
+        if (t->added[k].normalized) return true;
+    return false;
+}
+
 static void encode_segment(const lk_tokenizer *t, const char *s, size_t n, bool first,
-                           bool prev_special, lk_ids *out) {
+                           bool prev_special, bool parse_special, lk_ids *out) {
     if (n == 0) return;
     if (t->model == LK_TOKMODEL_SPM) encode_spm_segment(t, s, n, t->add_space_prefix && prev_special, out);
     else if (t->model == LK_TOKMODEL_WPM && t->wp_gguf) lk_wpm_encode(t, s, n, out);
-    else encode_pipeline_segment(t, s, n, first, out);
+    else if (t->n_norm > 0 && has_normalized_added(t)) encode_normalized_segment(t, s, n, first, parse_special, out);
+    else encode_pipeline_segment(t, s, n, first, false, out);
 }
 
 /* The added token that starts at s[i], or NULL. */
@@ -113,7 +153,7 @@ static const lk_added_token *match_added(const lk_tokenizer *t, const char *s, s
     if (!first_byte[(uint8_t)s[i]]) return NULL;
     for (size_t k = 0; k < t->n_added; k++) {
         const lk_added_token *a = &t->added[k];
-        if (a->special && !parse_special) continue;
+        if ((a->special && !parse_special) || a->normalized) continue;
         if (a->len > n - i || memcmp(s + i, a->text, a->len) != 0) continue;
         if (a->single_word && ((i > 0 && is_word_byte((uint8_t)s[i - 1])) ||
                                (i + a->len < n && is_word_byte((uint8_t)s[i + a->len]))))
@@ -134,7 +174,8 @@ lk_status lk_tokenizer_encode(const lk_tokenizer *t, const char *text, size_t le
         for (int i = 0; i < t->n_prefix; i++) lk_ids_push(&out, t->prefix[i]);
 
     bool first_byte[256] = {false};
-    for (size_t k = 0; k < t->n_added; k++) first_byte[(uint8_t)t->added[k].text[0]] = true;
+    for (size_t k = 0; k < t->n_added; k++)
+        if (!t->added[k].normalized) first_byte[(uint8_t)t->added[k].text[0]] = true;
 
     size_t seg = 0; /* start of the pending plain segment */
     bool prev_special = true;
@@ -147,7 +188,7 @@ lk_status lk_tokenizer_encode(const lk_tokenizer *t, const char *text, size_t le
         size_t seg_end = i;
         if (a->lstrip)
             while (seg_end > seg && is_space(text[seg_end - 1])) seg_end--;
-        encode_segment(t, text + seg, seg_end - seg, seg == 0, prev_special, &out);
+        encode_segment(t, text + seg, seg_end - seg, seg == 0, prev_special, parse_special, &out);
         if (seg_end > seg) prev_special = false;
         lk_ids_push(&out, a->id);
         prev_special = true;
@@ -156,7 +197,7 @@ lk_status lk_tokenizer_encode(const lk_tokenizer *t, const char *text, size_t le
             while (i < len && is_space(text[i])) i++;
         seg = i;
     }
-    encode_segment(t, text + seg, len - seg, seg == 0, prev_special, &out);
+    encode_segment(t, text + seg, len - seg, seg == 0, prev_special, parse_special, &out);
 
     if (add_special)
         for (int i = 0; i < t->n_suffix; i++) lk_ids_push(&out, t->suffix[i]);

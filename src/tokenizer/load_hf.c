@@ -633,6 +633,22 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     if (byte_level) t->dec |= LK_DEC_BYTELEVEL;
 
     if (kind == LK_TOKMODEL_BPE && t->n_pretok == 0) lk_tok_check_split(t, "\xe2\x96\x81");
+    if (t->n_norm > 0 && t->n_added > 0) {
+        /* added tokens with "normalized" (default: true unless special) */
+        bool *flag = calloc((size_t)t->n_vocab, sizeof *flag);
+        if (!flag) {
+            st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
+            goto fail;
+        }
+        cJSON_ArrayForEach(e, added) {
+            int32_t id;
+            bool special = jbool(e, "special", false);
+            if (json_id(jget(e, "id"), &id) && id < t->n_vocab) flag[id] = jbool(e, "normalized", !special);
+        }
+        st = lk_tok_normalize_added(t, flag, c->err);
+        free(flag);
+        if (st != LK_OK) goto fail;
+    }
     st = parse_post(c, t, jget(root, "post_processor"), "post_processor");
     if (st != LK_OK) goto fail;
 

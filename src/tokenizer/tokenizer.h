@@ -44,6 +44,11 @@ typedef struct {
     bool special;     /* needs parse_special to be matched in user text */
     bool lstrip, rstrip;
     bool single_word;
+    /* HF "normalized": matched in the normalized text, by its own
+     * normalized form (Llama-2's "<s>" is looked for as "\u2581<s>"). */
+    bool normalized;
+    char *norm_text;  /* owned; NULL when matched raw */
+    uint32_t norm_len;
 } lk_added_token;
 
 /* ---- pre-tokenizer: a list of split steps applied in order */
@@ -198,6 +203,9 @@ int32_t lk_tok_merge_rank(const lk_tokenizer *t, int32_t left, int32_t right, in
 /* Adds id to the added-token table (kept sorted longest first). */
 lk_status lk_tok_add_special(lk_tokenizer *t, int32_t id, bool special, bool lstrip, bool rstrip,
                              bool single_word, lk_error *err);
+/* After the normalizer is known: the normalized forms of added tokens
+ * marked normalized (HF). */
+lk_status lk_tok_normalize_added(lk_tokenizer *t, const bool *normalized_ids_flag, lk_error *err);
 /* Registers every CONTROL / USER_DEFINED / UNKNOWN piece as an added token, as
  * llama.cpp does for GGUF and llama2.c vocabularies. */
 lk_status lk_tok_add_specials_from_types(lk_tokenizer *t, lk_error *err);

@@ -41,6 +41,7 @@ void lk_tokenizer_free(lk_tokenizer *t) {
     free(t->type);
     free(t->slots);
     free(t->merges);
+    for (size_t i = 0; i < t->n_added; i++) free(t->added[i].norm_text);
     free(t->added);
     free(t->uscore);
     for (int i = 0; i < t->n_pretok; i++) lk_regex_free(t->pretok[i].re);
@@ -199,7 +200,8 @@ lk_status lk_tok_add_special(lk_tokenizer *t, int32_t id, bool special, bool lst
     lk_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
     if (!a) return lk_error_set(err, LK_ERR_NOMEM, "tokenizer: out of memory");
     t->added = a;
-    lk_added_token at = {id, t->text + t->off[id], t->len[id], special, lstrip, rstrip, single_word};
+    lk_added_token at = {id, t->text + t->off[id], t->len[id], special, lstrip, rstrip, single_word,
+                         false, NULL, 0};
     /* Keep longest first so that the first match at a position is the longest. */
     size_t pos = t->n_added;
     while (pos > 0 && a[pos - 1].len < at.len) {
@@ -208,6 +210,25 @@ lk_status lk_tok_add_special(lk_tokenizer *t, int32_t id, bool special, bool lst
     }
     a[pos] = at;
     t->n_added++;
+    return LK_OK;
+}
+
+lk_status lk_tok_normalize_added(lk_tokenizer *t, const bool *flag, lk_error *err) {
+    if (t->n_norm == 0) return LK_OK;
+    for (size_t i = 0; i < t->n_added; i++) {
+        lk_added_token *a = &t->added[i];
+        if (!flag[a->id]) continue;
+        size_t n;
+        char *s = lk_normalize(t, a->text, a->len, &n);
+        if (!s) return lk_error_set(err, LK_ERR_NOMEM, "tokenizer: out of memory");
+        if (n == 0 || n > UINT32_MAX) {
+            free(s);
+            continue; /* normalizes to nothing: cannot be matched */
+        }
+        a->normalized = true;
+        a->norm_text = s;
+        a->norm_len = (uint32_t)n;
+    }
     return LK_OK;
 }
 
