@@ -504,14 +504,15 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     if (t && uscore) {
         /* every id gets a score (added tokens past the model vocab: 0) */
         double *u = realloc(uscore, ((size_t)n_slots + 1) * sizeof *u);
+        int32_t n_model = cJSON_GetArraySize(vocab); /* O(n): once */
         if (u) {
-            for (int32_t i = cJSON_GetArraySize(vocab); i < n_slots; i++) u[i] = 0.0;
+            for (int32_t i = n_model; i < n_slots; i++) u[i] = 0.0;
             uscore = u;
         } else st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
         t->uscore = uscore;
         uscore = NULL;
         t->ugm_min_score = DBL_MAX;
-        for (int i = 0; i < cJSON_GetArraySize(vocab); i++)
+        for (int32_t i = 0; i < n_model; i++)
             if (t->uscore[i] < t->ugm_min_score) t->ugm_min_score = t->uscore[i];
     }
     free(uscore);
