@@ -120,6 +120,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int32_t *ids;
     size_t n;
     lk_error err;
+    if (data[0] & 16) { /* the rest is a sequence of 16-bit ids: decode them */
+        n = len / 2;
+        ids = malloc((n + 1) * sizeof *ids);
+        for (size_t i = 0; i < n; i++)
+            ids[i] = (int32_t)(((uint32_t)(uint8_t)text[2 * i] | (uint32_t)(uint8_t)text[2 * i + 1] << 8) %
+                               (uint32_t)lk_tokenizer_n_vocab(tok));
+        char *out;
+        size_t olen;
+        if (lk_tokenizer_decode(tok, ids, n, data[0] & 32, &out, &olen, &err) != LK_OK) abort();
+        free(out);
+        lk_detokenizer *d = lk_detokenizer_new(tok, data[0] & 32);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = lk_detokenizer_push(d, ids[i], &olen);
+            if (!valid_utf8(s, olen)) abort();
+        }
+        const char *s = lk_detokenizer_flush(d, &olen);
+        if (!valid_utf8(s, olen)) abort();
+        lk_detokenizer_free(d);
+        free(ids);
+        return 0;
+    }
     if (lk_tokenizer_encode(tok, text, len, add_special, parse_special, &ids, &n, &err) != LK_OK) abort();
     char *out;
     size_t olen;
