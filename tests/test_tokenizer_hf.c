@@ -89,19 +89,13 @@ static void check_case(lk_tokenizer *tok, const char *tok_rel, const char *what,
     free(ids);
 }
 
-/* tok_rel against: tokenizer_tests.json[key], an *_encoded.json, a
- * MultilingualConformance baseline (any may be NULL). */
-static void run(const char *tok_rel, const char *key, const char *encoded_rel, const char *baseline,
-                bool check_decode) {
-    const char *path = lk_test_fixture(tok_rel);
-    if (!path) {
-        printf("SKIP %s (absent)\n", tok_rel);
-        return;
-    }
-    lk_error err;
-    lk_tokenizer *tok;
-    CHECK_OK(lk_tokenizer_load(path, &tok, &err), &err);
-    if (!tok) return;
+#define ST "tokenizer-tests/swift-transformers/"
+#define ML ST "MultilingualConformance/baselines/"
+
+/* tok (named tok_rel) against: tokenizer_tests.json[key], an
+ * *_encoded.json, a MultilingualConformance baseline (any may be NULL). */
+static void run_with(lk_tokenizer *tok, const char *tok_rel, const char *key, const char *encoded_rel,
+                     const char *baseline, bool check_decode) {
     tally t = {0};
     if (key) {
         cJSON *all = load_json("tokenizer-tests/swift-transformers/tokenizer_tests.json");
@@ -146,11 +140,80 @@ static void run(const char *tok_rel, const char *key, const char *encoded_rel, c
     CHECK(t.cases > 0);
     CHECK_EQ_INT(t.pass, t.cases);
     CHECK_EQ_INT(t.decode_pass, t.decode_cases);
+}
+
+static void run(const char *tok_rel, const char *key, const char *encoded_rel, const char *baseline,
+                bool check_decode) {
+    const char *path = lk_test_fixture(tok_rel);
+    if (!path) {
+        printf("SKIP %s (absent)\n", tok_rel);
+        return;
+    }
+    lk_error err;
+    lk_tokenizer *tok;
+    CHECK_OK(lk_tokenizer_load(path, &tok, &err), &err);
+    if (!tok) return;
+    run_with(tok, tok_rel, key, encoded_rel, baseline, check_decode);
     lk_tokenizer_free(tok);
 }
 
-#define ST "tokenizer-tests/swift-transformers/"
-#define ML ST "MultilingualConformance/baselines/"
+/* Llama-3.2 from ollama's encoder.json + vocab.bpe, assembled into the
+ * tokenizer.json Meta publishes for it (Llama-3 Split regex, ByteLevel
+ * without its own regex, ignore_merges, <|begin_of_text|> template). This
+ * checks the Llama-3 pre-tokenizer and ignore_merges against transformers. */
+static void run_llama32(void) {
+    const char *enc_path = lk_test_fixture("tokenizers/llama3.2/encoder.json");
+    char enc_copy[4096];
+    snprintf(enc_copy, sizeof enc_copy, "%s", enc_path ? enc_path : "");
+    const char *bpe_path = lk_test_fixture("tokenizers/llama3.2/vocab.bpe");
+    if (!enc_path || !bpe_path) {
+        printf("SKIP llama3.2 encoder.json/vocab.bpe (absent)\n");
+        return;
+    }
+    char *enc, *bpe;
+    size_t enc_len, bpe_len;
+    lk_error err;
+    CHECK_OK(lk_read_file(enc_copy, 64 << 20, &enc, &enc_len, &err), &err);
+    CHECK_OK(lk_read_file(bpe_path, 64 << 20, &bpe, &bpe_len, &err), &err);
+    cJSON *root = cJSON_Parse(
+        "{\"added_tokens\":[{\"id\":128000,\"content\":\"<|begin_of_text|>\",\"special\":true},"
+        "{\"id\":128001,\"content\":\"<|end_of_text|>\",\"special\":true}],"
+        "\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":"
+        "\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}| ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|"
+        "\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},\"behavior\":\"Isolated\",\"invert\":false},"
+        "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"trim_offsets\":true,\"use_regex\":false}]},"
+        "\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"<|begin_of_text|>\"}},"
+        "{\"Sequence\":{\"id\":\"A\"}}],\"special_tokens\":{\"<|begin_of_text|>\":{\"id\":\"<|begin_of_text|>\",\"ids\":[128000]}}},"
+        "\"decoder\":{\"type\":\"ByteLevel\"},"
+        "\"model\":{\"type\":\"BPE\",\"ignore_merges\":true,\"merges\":[]}}");
+    cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
+    cJSON_AddItemToObject(model, "vocab", cJSON_ParseWithLength(enc, enc_len));
+    cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
+    for (char *line = bpe, *end = bpe + bpe_len; line < end;) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl) nl = end;
+        *nl = '\0';
+        if (*line && strncmp(line, "#version", 8) != 0) cJSON_AddItemToArray(merges, cJSON_CreateString(line));
+        line = nl + 1;
+    }
+    char *json = cJSON_PrintUnformatted(root);
+    lk_tokenizer *tok;
+    /* Meta's tokenizer_config.json for Llama-3.2 sets clean_up_tokenization_spaces */
+    static const char cfg[] = "{\"clean_up_tokenization_spaces\":true,\"bos_token\":\"<|begin_of_text|>\"}";
+    CHECK_OK(lk_tokenizer_from_hf_json(json, strlen(json), cfg, sizeof cfg - 1, "llama3.2 (encoder.json + vocab.bpe)",
+                                       &tok, &err),
+             &err);
+    if (tok) {
+        run_with(tok, "tokenizers/llama3.2/encoder.json+vocab.bpe", "pcuenq/Llama-3.2-1B-Instruct-tokenizer",
+                 ST "llama_3.2_encoded.json", NULL, true);
+        lk_tokenizer_free(tok);
+    }
+    free(json);
+    cJSON_Delete(root);
+    free(enc);
+    free(bpe);
+}
+
 
 int main(void) {
     if (!lk_test_fixtures()) lk_test_skip("fixtures folder not found");
@@ -175,5 +238,7 @@ int main(void) {
         ML "bge_small_multilingual.json", false);
     /* T5 (Unigram, precompiled charsmap): t5-small and t5-base share the vocabulary */
     run("tokenizers/t5-small/tokenizer.json", "t5-base", ST "t5_base_encoded.json", ML "t5_small_multilingual.json", true);
+    /* Llama-3.2 */
+    run_llama32();
     return lk_test_finish("tokenizer_hf");
 }
