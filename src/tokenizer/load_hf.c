@@ -357,20 +357,27 @@ static bool json_id(const cJSON *v, int32_t *id) {
     return (double)*id == v->valuedouble;
 }
 
-static lk_status set_slot(ctx *c, slot **slots, int32_t *n_slots, const cJSON *idv, const char *s,
-                          float score, lk_token_type type, const char *where) {
+typedef struct {
+    slot *v;
+    int32_t n, cap; /* ids 0..n-1 seen so far */
+} slots_t;
+
+static lk_status set_slot(ctx *c, slots_t *sl, const cJSON *idv, const char *s, float score,
+                          lk_token_type type, const char *where) {
     int32_t id;
     if (!json_id(idv, &id))
         return FAIL(LK_ERR_FORMAT, "%s: %s[\"%.64s\"]: the id must be an integer in 0..%d", c->name, where, s, MAX_ID);
-    if (id >= *n_slots) {
-        int32_t n = (int32_t)id + 1;
-        slot *v = realloc(*slots, (size_t)n * sizeof *v);
+    if (id >= sl->cap) { /* grow geometrically: ids mostly arrive in order */
+        int32_t cap = sl->cap ? sl->cap : 1024;
+        while (cap <= id) cap *= 2;
+        slot *v = realloc(sl->v, (size_t)cap * sizeof *v);
         if (!v) return FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
-        memset(v + *n_slots, 0, (size_t)(n - *n_slots) * sizeof *v);
-        *slots = v;
-        *n_slots = n;
+        memset(v + sl->cap, 0, (size_t)(cap - sl->cap) * sizeof *v);
+        sl->v = v;
+        sl->cap = cap;
     }
-    (*slots)[id] = (slot){s, strlen(s), score, type};
+    if (id >= sl->n) sl->n = id + 1;
+    sl->v[id] = (slot){s, strlen(s), score, type};
     return LK_OK;
 }
 
@@ -451,8 +458,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     else return FAIL(LK_ERR_UNSUPPORTED, "%s: model.type \"%s\" is not supported (BPE, WordPiece, Unigram)", c->name, mtype);
 
     const cJSON *vocab = jget(model, "vocab");
-    slot *slots = NULL;
-    int32_t n_slots = 0;
+    slots_t sl = {0};
     lk_status st = LK_OK;
     const cJSON *e;
     double *uscore = NULL;
@@ -470,7 +476,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
                 break;
             }
             cJSON idv = {.type = cJSON_Number, .valuedouble = i, .valueint = i};
-            st = set_slot(c, &slots, &n_slots, &idv, piece->valuestring, (float)score->valuedouble,
+            st = set_slot(c, &sl, &idv, piece->valuestring, (float)score->valuedouble,
                           LK_TOKEN_NORMAL, "model.vocab");
             if (st != LK_OK) break;
             uscore[i++] = score->valuedouble;
@@ -479,7 +485,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
         return FAIL(LK_ERR_FORMAT, "%s: model.vocab must be an object {piece: id}", c->name);
     } else {
         cJSON_ArrayForEach(e, vocab) {
-            st = set_slot(c, &slots, &n_slots, e, e->string, 0.0f, LK_TOKEN_NORMAL, "model.vocab");
+            st = set_slot(c, &sl, e, e->string, 0.0f, LK_TOKEN_NORMAL, "model.vocab");
             if (st != LK_OK) break;
         }
     }
@@ -495,7 +501,7 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
             break;
         }
         lk_token_type ty = jbool(e, "special", false) ? LK_TOKEN_CONTROL : LK_TOKEN_USER_DEFINED;
-        st = set_slot(c, &slots, &n_slots, id, content, 0.0f, ty, "added_tokens");
+        st = set_slot(c, &sl, id, content, 0.0f, ty, "added_tokens");
         if (st != LK_OK) break;
         ai++;
     }
@@ -503,10 +509,10 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     if (st == LK_OK && !t) st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
     if (t && uscore) {
         /* every id gets a score (added tokens past the model vocab: 0) */
-        double *u = realloc(uscore, ((size_t)n_slots + 1) * sizeof *u);
+        double *u = realloc(uscore, ((size_t)sl.n + 1) * sizeof *u);
         int32_t n_model = cJSON_GetArraySize(vocab); /* O(n): once */
         if (u) {
-            for (int32_t i = n_model; i < n_slots; i++) u[i] = 0.0;
+            for (int32_t i = n_model; i < sl.n; i++) u[i] = 0.0;
             uscore = u;
         } else st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
         t->uscore = uscore;
@@ -517,15 +523,16 @@ static lk_status build(ctx *c, const cJSON *root, const cJSON *cfg, lk_tokenizer
     }
     free(uscore);
     bool byte_fallback = jbool(model, "byte_fallback", false);
-    for (int32_t i = 0; st == LK_OK && i < n_slots; i++) {
-        const char *s = slots[i].s ? slots[i].s : "";
-        lk_token_type ty = slots[i].s ? slots[i].type : LK_TOKEN_UNUSED;
-        if (byte_fallback && ty == LK_TOKEN_NORMAL && slots[i].n == 6 && memcmp(s, "<0x", 3) == 0 && s[5] == '>')
+    for (int32_t i = 0; st == LK_OK && i < sl.n; i++) {
+        const slot *e2 = &sl.v[i];
+        const char *s = e2->s ? e2->s : "";
+        lk_token_type ty = e2->s ? e2->type : LK_TOKEN_UNUSED;
+        if (byte_fallback && ty == LK_TOKEN_NORMAL && e2->n == 6 && memcmp(s, "<0x", 3) == 0 && s[5] == '>')
             ty = LK_TOKEN_BYTE;
-        if (lk_tok_add_piece(t, s, slots[i].n, slots[i].score, ty) < 0)
+        if (lk_tok_add_piece(t, s, e2->n, e2->score, ty) < 0)
             st = FAIL(LK_ERR_NOMEM, "%s: out of memory", c->name);
     }
-    free(slots);
+    free(sl.v);
     if (st == LK_OK) st = lk_tok_build_index(t, c->err);
     if (st != LK_OK) {
         lk_tokenizer_free(t);

@@ -197,9 +197,13 @@ lk_status lk_tok_add_special(lk_tokenizer *t, int32_t id, bool special, bool lst
     if (id < 0 || id >= t->n_vocab || t->len[id] == 0) return LK_OK;
     for (size_t i = 0; i < t->n_added; i++)
         if (t->added[i].id == id) return LK_OK;
-    lk_added_token *a = realloc(t->added, (t->n_added + 1) * sizeof *a);
-    if (!a) return lk_error_set(err, LK_ERR_NOMEM, "tokenizer: out of memory");
-    t->added = a;
+    lk_added_token *a = t->added;
+    if (t->n_added == 0 || (t->n_added >= 8 && (t->n_added & (t->n_added - 1)) == 0)) {
+        size_t cap = t->n_added < 8 ? 8 : t->n_added * 2; /* capacity: 8, then doubling */
+        a = realloc(t->added, cap * sizeof *a);
+        if (!a) return lk_error_set(err, LK_ERR_NOMEM, "tokenizer: out of memory");
+        t->added = a;
+    }
     lk_added_token at = {id, t->text + t->off[id], t->len[id], special, lstrip, rstrip, single_word,
                          false, NULL, 0};
     /* Keep longest first so that the first match at a position is the longest. */
