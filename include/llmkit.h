@@ -200,6 +200,10 @@ const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const c
  *     char *text; size_t len;
  *     lk_tokenizer_decode(tok, ids, n, true, &text, &len, &err);
  *     free(ids); free(text); lk_tokenizer_free(tok);
+ *
+ * A loaded tokenizer is read-only: threads may encode and decode with one
+ * tokenizer at the same time. docs/tokenizers.md lists what is supported
+ * and how it is verified.
  */
 typedef struct lk_tokenizer lk_tokenizer;
 
@@ -265,6 +269,7 @@ bool lk_tokenizer_is_special(const lk_tokenizer *tok, int32_t id);
  * whole, with the second. Bytes that can never form a character come out
  * as U+FFFD. The returned pointer is valid until the next call. */
 typedef struct lk_detokenizer lk_detokenizer;
+/* NULL when out of memory. One stream per sequence; tok must outlive it. */
 lk_detokenizer *lk_detokenizer_new(const lk_tokenizer *tok, bool skip_special);
 const char *lk_detokenizer_push(lk_detokenizer *d, int32_t id, size_t *len);
 /* Ends the stream: whatever is held back (an unfinished sequence: U+FFFD). */

@@ -24,7 +24,8 @@ static bool get_flag(const lk_gguf *g, const char *key, bool dflt) {
     return lk_gguf_get_bool(g, key, &b) ? b : dflt;
 }
 
-static lk_status from_gguf(const lk_gguf *g, const char *path, lk_tokenizer **out, lk_error *err) {
+lk_status lk_tokenizer_from_gguf(const lk_gguf *g, const char *path, lk_tokenizer **out, lk_error *err) {
+    *out = NULL;
     lk_gguf_str model;
     if (!lk_gguf_get_str(g, "tokenizer.ggml.model", &model))
         return lk_error_set(err, LK_ERR_NOT_FOUND, "%s: no tokenizer.ggml.model key (no vocabulary in this file)", path);
@@ -159,7 +160,7 @@ lk_status lk_tokenizer_from_gguf_file(const char *path, lk_tokenizer **out, lk_e
     lk_gguf *g;
     lk_status st = lk_gguf_open(path, &g, err);
     if (st != LK_OK) return st;
-    st = from_gguf(g, path, out, err);
+    st = lk_tokenizer_from_gguf(g, path, out, err);
     lk_gguf_close(g);
     return st;
 }

@@ -216,6 +216,10 @@ int32_t lk_tok_byte_token(const lk_tokenizer *t, uint8_t byte);
 
 /* ---- load_gguf.c: a GGUF file's tokenizer.ggml.* keys */
 lk_status lk_tokenizer_from_gguf_file(const char *path, lk_tokenizer **out, lk_error *err);
+/* From an open GGUF (name is used in messages). */
+struct lk_gguf;
+lk_status lk_tokenizer_from_gguf(const struct lk_gguf *g, const char *name, lk_tokenizer **out,
+                                 lk_error *err);
 
 /* ---- load_hf.c: pre-tokenizer.json HF files */
 /* GPT-2's vocab.json + merges.txt (byte-level BPE, GPT-2 regex). */
