@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/utf8.h"
 #include "llmkit.h"
 
 typedef enum {
@@ -272,10 +273,10 @@ static inline size_t lk_utf8_len(uint8_t c) {
     static const uint8_t lens[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
     return lens[c >> 4];
 }
-/* Decodes one code point; returns bytes used (>= 1). Invalid -> 0xFFFD, 1. */
-size_t lk_utf8_decode(const char *s, size_t n, uint32_t *cp);
-/* Encodes cp into out (4 bytes room); returns length. */
-size_t lk_utf8_encode(uint32_t cp, char *out);
+/* Decodes one code point for the tokenizers: returns bytes used (>= 1 when
+ * n > 0). Invalid -> 0xFFFD and 1 byte, as the tokenizers step byte by byte
+ * through bad input. Built on base/utf8.h, which also provides lk_utf8_encode. */
+size_t lk_tok_utf8_next(const char *s, size_t n, uint32_t *cp);
 /* GPT-2 byte <-> printable code point (slow; the tables in the tokenizer
  * struct are filled from these). */
 uint32_t lk_byte_to_unicode(uint8_t b);

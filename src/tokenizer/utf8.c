@@ -5,67 +5,17 @@
  * space, 0x7F-0xA0, 0xAD) to U+0100.. in byte order. "Ġ" (U+0120) is space. */
 #include "tokenizer/tokenizer.h"
 
-size_t lk_utf8_decode(const char *s, size_t n, uint32_t *cp) {
-    const uint8_t *u = (const uint8_t *)s;
+size_t lk_tok_utf8_next(const char *s, size_t n, uint32_t *cp) {
     if (n == 0) {
         *cp = 0xFFFD;
         return 0;
     }
-    uint8_t c = u[0];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t need;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) need = 2, v = c & 0x1F, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) need = 3, v = c & 0x0F, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) need = 4, v = c & 0x07, min = 0x10000;
-    else {
+    size_t used;
+    if (lk_utf8_decode(s, n, cp, &used) != LK_UTF8_OK) {
         *cp = 0xFFFD;
         return 1;
     }
-    if (n < need) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i < need; i++) {
-        if ((u[i] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        v = (v << 6) | (u[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    *cp = v;
-    return need;
-}
-
-size_t lk_utf8_encode(uint32_t cp, char *out) {
-    uint8_t *o = (uint8_t *)out;
-    if (cp < 0x80) {
-        o[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xC0 | (cp >> 6));
-        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xE0 | (cp >> 12));
-        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xF0 | (cp >> 18));
-    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
+    return used;
 }
 
 static bool gpt2_printable(unsigned b) {
