@@ -103,7 +103,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static bool valid_utf8(const char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = lk_utf8_decode(s + i, n - i, &cp);
+        size_t k = lk_tok_utf8_next(s + i, n - i, &cp);
         if (cp == 0xFFFD && k == 1) return false;
         i += k;
     }

@@ -102,7 +102,7 @@ static void token_bytes(const lk_tokenizer *t, int32_t id, bool skip_special, bo
     size_t start = out->n;
     for (size_t i = 0; i < n;) {
         uint32_t cp;
-        size_t k = lk_utf8_decode(p + i, n - i, &cp);
+        size_t k = lk_tok_utf8_next(p + i, n - i, &cp);
         if ((t->dec & LK_DEC_BYTELEVEL) && cp < 0x144 && t->cp_byte[cp] >= 0 && k > 0) {
             char c = (char)t->cp_byte[cp];
             bytes_put(out, &c, 1);
@@ -218,7 +218,7 @@ static void drain(lk_detokenizer *d, bool final) {
     size_t n = d->pending.n, i = 0;
     while (i < n) {
         uint32_t cp;
-        size_t k = lk_utf8_decode(p + i, n - i, &cp);
+        size_t k = lk_tok_utf8_next(p + i, n - i, &cp);
         if (!(cp == 0xFFFD && k == 1)) { /* a whole, valid character */
             bytes_put(&d->out, p + i, k);
             i += k;

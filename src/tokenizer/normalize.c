@@ -111,12 +111,12 @@ static void precompiled(const lk_norm_step *st, const char *s, size_t n, sbuf *o
     while (i < n) {
         /* the grapheme cluster s[i..j) */
         uint32_t cp;
-        size_t j = i + lk_utf8_decode(s + i, n - i, &cp);
+        size_t j = i + lk_tok_utf8_next(s + i, n - i, &cp);
         utf8proc_int32_t state = 0;
         uint32_t prev = cp;
         while (j < n) {
             uint32_t next;
-            size_t k = lk_utf8_decode(s + j, n - j, &next);
+            size_t k = lk_tok_utf8_next(s + j, n - j, &next);
             if (utf8proc_grapheme_break_stateful((utf8proc_int32_t)prev, (utf8proc_int32_t)next, &state)) break;
             prev = next;
             j += k;
@@ -127,7 +127,7 @@ static void precompiled(const lk_norm_step *st, const char *s, size_t n, sbuf *o
             put(o, r, rl);
         } else {
             for (size_t c = i; c < j;) {
-                size_t k = lk_utf8_decode(s + c, j - c, &cp);
+                size_t k = lk_tok_utf8_next(s + c, j - c, &cp);
                 r = precompiled_lookup(st, s + c, k, &rl);
                 if (r) put(o, r, rl);
                 else put(o, s + c, k);
@@ -166,7 +166,7 @@ static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
     case LK_NORM_BERT_CHINESE:
         for (size_t i = 0; i < n;) {
             uint32_t cp;
-            size_t k = lk_utf8_decode(s + i, n - i, &cp);
+            size_t k = lk_tok_utf8_next(s + i, n - i, &cp);
             bool invalid = cp == 0xFFFD && k == 1;
             if (invalid) {
                 put(o, s + i, 1);

@@ -76,7 +76,7 @@ static void wpm_gguf(const lk_tokenizer *t, const char *s, size_t n, lk_ids *out
     wn = 3;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t k = lk_utf8_decode(src + i, len - i, &cp);
+        size_t k = lk_tok_utf8_next(src + i, len - i, &cp);
         i += k ? k : 1;
         utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
         bool ws = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || c == UTF8PROC_CATEGORY_ZS;
