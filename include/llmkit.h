@@ -185,60 +185,6 @@ const lk_tensor_info *lk_model_file_tensor(const lk_model_file *mf, size_t i);
 /* NULL when absent. */
 const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const char *name);
 
-/* What else the file says about itself (for `llmkit info` and loaders).
- * Strings are owned by the model file; "" when unknown. */
-typedef struct {
-    const char *name;            /* general.name or the folder name */
-    const char *tokenizer_model; /* GGUF tokenizer.ggml.model ("llama", "gpt2", "bert",
-                                    "t5"), or tokenizer.json's model.type ("BPE",
-                                    "WordPiece", "Unigram"); "" when none is bundled */
-    const char *tokenizer_pre;   /* GGUF tokenizer.ggml.pre, "" otherwise */
-    int32_t tokenizer_vocab;     /* tokens in the bundled tokenizer, 0 when none */
-    const char *bos_text;        /* text of the BOS/EOS tokens, when known */
-    const char *eos_text;
-    const char *chat_template;   /* NULL when the model has none */
-    uint64_t n_params;           /* elements of all weight tensors */
-} lk_model_meta;
-
-const lk_model_meta *lk_model_file_meta(const lk_model_file *mf);
-
-/* ---------------------------------------------------------------- chat templates */
-
-/* A model's chat template (Jinja2, as in tokenizer_config.json) rendered
- * exactly as Hugging Face transformers' apply_chat_template renders it:
- *
- *     lk_chat_template *t;
- *     if (lk_chat_template_parse(text, strlen(text), "tokenizer_config.json", &t, &err) != LK_OK) ...
- *     char *prompt;
- *     lk_chat_template_render(t, "{\"messages\": [...], \"add_generation_prompt\": true,"
- *                                " \"bos_token\": \"<s>\"}", NULL, &prompt, NULL, &err);
- *     ...
- *     free(prompt);
- *     lk_chat_template_free(t);
- *
- * The context is a JSON object whose members become template variables
- * (messages, tools, documents, add_generation_prompt, bos_token, eos_token,
- * enable_thinking, ...). Errors (syntax, raise_exception(), undefined
- * values used) name the template, line and column. docs/chat-templates.md
- * lists the supported Jinja subset. */
-typedef struct lk_chat_template lk_chat_template;
-
-typedef struct {
-    int64_t now;         /* clock for strftime_now(), seconds since the epoch (UTC); 0 = now */
-    uint64_t max_steps;  /* render budget in evaluation steps; 0 = 10 million */
-    size_t max_output;   /* longest output in bytes; 0 = 16 MiB */
-    size_t max_memory;   /* render memory limit in bytes; 0 = 512 MiB */
-} lk_chat_template_options;
-
-/* Parses template text (len bytes, UTF-8); name is used in error messages. */
-lk_status lk_chat_template_parse(const char *text, size_t len, const char *name, lk_chat_template **out,
-                                 lk_error *err);
-/* Renders with the variables in context_json (a JSON object). *out is a
- * NUL-terminated string for free(); out_len may be NULL; opt may be NULL. */
-lk_status lk_chat_template_render(const lk_chat_template *t, const char *context_json,
-                                  const lk_chat_template_options *opt, char **out, size_t *out_len,
-                                  lk_error *err);
-void lk_chat_template_free(lk_chat_template *t);
 /* ---------------------------------------------------------------- tokenizers */
 
 /* A tokenizer turns text (UTF-8 bytes) into token ids and back, agreeing
@@ -329,6 +275,44 @@ const char *lk_detokenizer_push(lk_detokenizer *d, int32_t id, size_t *len);
 /* Ends the stream: whatever is held back (an unfinished sequence: U+FFFD). */
 const char *lk_detokenizer_flush(lk_detokenizer *d, size_t *len);
 void lk_detokenizer_free(lk_detokenizer *d);
+/* ---------------------------------------------------------------- chat templates */
+
+/* A model's chat template (Jinja2, as in tokenizer_config.json) rendered
+ * exactly as Hugging Face transformers' apply_chat_template renders it:
+ *
+ *     lk_chat_template *t;
+ *     if (lk_chat_template_parse(text, strlen(text), "tokenizer_config.json", &t, &err) != LK_OK) ...
+ *     char *prompt;
+ *     lk_chat_template_render(t, "{\"messages\": [...], \"add_generation_prompt\": true,"
+ *                                " \"bos_token\": \"<s>\"}", NULL, &prompt, NULL, &err);
+ *     ...
+ *     free(prompt);
+ *     lk_chat_template_free(t);
+ *
+ * The context is a JSON object whose members become template variables
+ * (messages, tools, documents, add_generation_prompt, bos_token, eos_token,
+ * enable_thinking, ...). Errors (syntax, raise_exception(), undefined
+ * values used) name the template, line and column. docs/chat-templates.md
+ * lists the supported Jinja subset. */
+typedef struct lk_chat_template lk_chat_template;
+
+typedef struct {
+    int64_t now;         /* clock for strftime_now(), seconds since the epoch (UTC); 0 = now */
+    uint64_t max_steps;  /* render budget in evaluation steps; 0 = 10 million */
+    size_t max_output;   /* longest output in bytes; 0 = 16 MiB */
+    size_t max_memory;   /* render memory limit in bytes; 0 = 512 MiB */
+} lk_chat_template_options;
+
+/* Parses template text (len bytes, UTF-8); name is used in error messages. */
+lk_status lk_chat_template_parse(const char *text, size_t len, const char *name, lk_chat_template **out,
+                                 lk_error *err);
+/* Renders with the variables in context_json (a JSON object). *out is a
+ * NUL-terminated string for free(); out_len may be NULL; opt may be NULL. */
+lk_status lk_chat_template_render(const lk_chat_template *t, const char *context_json,
+                                  const lk_chat_template_options *opt, char **out, size_t *out_len,
+                                  lk_error *err);
+void lk_chat_template_free(lk_chat_template *t);
+
 
 #ifdef __cplusplus
 }

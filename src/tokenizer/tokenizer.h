@@ -267,16 +267,22 @@ char *lk_normalize(const lk_tokenizer *t, const char *s, size_t n, size_t *out_l
 bool lk_precompiled_init(lk_norm_step *st);
 void lk_norm_steps_free(lk_tokenizer *t);
 
-/* ---- utf8 helpers (utf8.c) */
+/* ---- UTF-8 stepping (base/utf8.h) and the GPT-2 byte alphabet (byte_alphabet.c) */
 /* Length of the sequence a lead byte starts (1 for invalid lead bytes). */
 static inline size_t lk_utf8_len(uint8_t c) {
     static const uint8_t lens[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
     return lens[c >> 4];
 }
-/* Decodes one code point for the tokenizers: returns bytes used (>= 1 when
- * n > 0). Invalid -> 0xFFFD and 1 byte, as the tokenizers step byte by byte
- * through bad input. Built on base/utf8.h, which also provides lk_utf8_encode. */
-size_t lk_tok_utf8_next(const char *s, size_t n, uint32_t *cp);
+/* Steps over one code point of s[0..n) (n >= 1): returns the bytes used.
+ * Anything but a whole valid character counts as one byte with *cp =
+ * U+FFFD, so invalid input is walked byte by byte. (base/utf8.h holds the
+ * rules.) */
+static inline size_t lk_tok_utf8_next(const char *s, size_t n, uint32_t *cp) {
+    size_t k;
+    if (lk_utf8_decode(s, n, cp, &k) == LK_UTF8_OK) return k;
+    *cp = 0xFFFD;
+    return n > 0 ? 1 : 0;
+}
 /* GPT-2 byte <-> printable code point (slow; the tables in the tokenizer
  * struct are filled from these). */
 uint32_t lk_byte_to_unicode(uint8_t b);

@@ -1,22 +1,9 @@
-/* UTF-8 helpers and GPT-2's byte-to-unicode alphabet.
+/* GPT-2's byte-to-unicode alphabet.
  *
  * Byte-level BPE vocabularies store bytes as printable code points: the 188
  * printable Latin-1 bytes map to themselves, the other 68 bytes (controls,
  * space, 0x7F-0xA0, 0xAD) to U+0100.. in byte order. "Ġ" (U+0120) is space. */
 #include "tokenizer/tokenizer.h"
-
-size_t lk_tok_utf8_next(const char *s, size_t n, uint32_t *cp) {
-    if (n == 0) {
-        *cp = 0xFFFD;
-        return 0;
-    }
-    size_t used;
-    if (lk_utf8_decode(s, n, cp, &used) != LK_UTF8_OK) {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    return used;
-}
 
 static bool gpt2_printable(unsigned b) {
     return (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
