@@ -21,7 +21,10 @@ for bin in "$build"/fuzz_*; do
       for f in $fixtures/$glob; do [ -f "$f" ] && cp "$f" "$seeddir/" || true; done
     done < "$here/seeds/$name.globs"
     seeds+=("$seeddir")
-  elif [ ! -d "$fixtures" ]; then
+  else
+    seeddir=""
+  fi
+  if [ ! -d "$fixtures" ]; then
     echo "fuzz: fixtures not found at $fixtures; $name runs from its committed seeds only"
   fi
   echo "fuzz: $name for ${seconds}s (seeds: ${seeds[*]:-none})"
@@ -33,6 +36,6 @@ for bin in "$build"/fuzz_*; do
   else
     grep -E 'stat::number_of_executed_units|Done' "$build/$name.log" | tail -2 || true
   fi
-  rm -rf "$corpus"
+  rm -rf "$corpus" ${seeddir:+"$seeddir"}
 done
 exit $status

@@ -185,6 +185,153 @@ const lk_tensor_info *lk_model_file_tensor(const lk_model_file *mf, size_t i);
 /* NULL when absent. */
 const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const char *name);
 
+/* What else the file says about itself (for `llmkit info` and loaders).
+ * Strings are owned by the model file; "" when unknown. */
+typedef struct {
+    const char *name;            /* general.name or the folder name */
+    const char *tokenizer_model; /* GGUF tokenizer.ggml.model ("llama", "gpt2", "bert",
+                                    "t5"), or tokenizer.json's model.type ("BPE",
+                                    "WordPiece", "Unigram"); "" when none is bundled */
+    const char *tokenizer_pre;   /* GGUF tokenizer.ggml.pre, "" otherwise */
+    int32_t tokenizer_vocab;     /* tokens in the bundled tokenizer, 0 when none */
+    const char *bos_text;        /* text of the BOS/EOS tokens, when known */
+    const char *eos_text;
+    const char *chat_template;   /* NULL when the model has none */
+    uint64_t n_params;           /* elements of all weight tensors */
+} lk_model_meta;
+
+const lk_model_meta *lk_model_file_meta(const lk_model_file *mf);
+
+/* ---------------------------------------------------------------- tokenizers */
+
+/* A tokenizer turns text (UTF-8 bytes) into token ids and back, agreeing
+ * token for token with the reference implementation of its source:
+ * llama.cpp for GGUF vocabularies and llama2.c tok*.bin files, Hugging Face
+ * `tokenizers` for tokenizer.json. Kinds: SentencePiece-style BPE (Llama-2),
+ * byte-level BPE (GPT-2, Llama-3, Qwen2, ...), WordPiece (BERT).
+ *
+ *     lk_tokenizer *tok;
+ *     if (lk_tokenizer_load("tokenizer.json", &tok, &err) != LK_OK) ...
+ *     int32_t *ids; size_t n;
+ *     lk_tokenizer_encode(tok, "你好, world", 13, true, false, &ids, &n, &err);
+ *     char *text; size_t len;
+ *     lk_tokenizer_decode(tok, ids, n, true, &text, &len, &err);
+ *     free(ids); free(text); lk_tokenizer_free(tok);
+ *
+ * A loaded tokenizer is read-only: threads may encode and decode with one
+ * tokenizer at the same time. docs/tokenizers.md lists what is supported
+ * and how it is verified.
+ */
+typedef struct lk_tokenizer lk_tokenizer;
+
+/* Token types; the numbers are GGUF's tokenizer.ggml.token_type values. */
+typedef enum {
+    LK_TOKEN_NORMAL = 1,
+    LK_TOKEN_UNKNOWN = 2,
+    LK_TOKEN_CONTROL = 3,      /* <s>, </s>, <|eot_id|>: special, never from plain text */
+    LK_TOKEN_USER_DEFINED = 4, /* added tokens matched whole in the text */
+    LK_TOKEN_UNUSED = 5,
+    LK_TOKEN_BYTE = 6          /* <0x0A>: byte fallback */
+} lk_token_type;
+
+/* path: a GGUF file, a tokenizer.json, an HF model directory (tokenizer.json
+ * and tokenizer_config.json inside), or a llama2.c tok*.bin. */
+lk_status lk_tokenizer_load(const char *path, lk_tokenizer **out, lk_error *err);
+/* From memory: a tokenizer.json and (optional, may be NULL) the model's
+ * tokenizer_config.json. name appears in error messages. */
+lk_status lk_tokenizer_from_hf_json(const char *json, size_t json_len, const char *config_json,
+                                    size_t config_len, const char *name, lk_tokenizer **out,
+                                    lk_error *err);
+/* From the bytes of a llama2.c tokenizer file (tok512.bin, tokenizer.bin). */
+lk_status lk_tokenizer_from_llama2c(const void *data, size_t size, const char *name,
+                                    lk_tokenizer **out, lk_error *err);
+void lk_tokenizer_free(lk_tokenizer *tok);
+
+int32_t lk_tokenizer_n_vocab(const lk_tokenizer *tok);
+/* "spm", "bpe", "wordpiece" or "unigram". */
+const char *lk_tokenizer_kind(const lk_tokenizer *tok);
+
+/* Encodes len bytes of text (invalid UTF-8 is tokenized as its bytes, or
+ * as <unk> where the vocabulary has no byte tokens; it never fails on it).
+ * add_special: add the BOS/EOS/[CLS]/[SEP] the model's configuration asks for.
+ * parse_special: let special-token text in the input ("<|im_start|>") become
+ * special tokens; leave it false for untrusted input. *ids is malloc'd: free it. */
+lk_status lk_tokenizer_encode(const lk_tokenizer *tok, const char *text, size_t len,
+                              bool add_special, bool parse_special, int32_t **ids, size_t *n_ids,
+                              lk_error *err);
+/* The exact inverse of encode (byte fallback and byte-level bytes restored).
+ * skip_special drops control tokens (BOS, EOS, ...). *text is malloc'd and
+ * NUL-terminated; it holds raw bytes, so a sequence cut mid-character may
+ * not be valid UTF-8. */
+lk_status lk_tokenizer_decode(const lk_tokenizer *tok, const int32_t *ids, size_t n_ids,
+                              bool skip_special, char **text, size_t *len, lk_error *err);
+
+/* The vocabulary string of a token as stored (e.g. "\u2581the", "\u0120the",
+ * "<0x0A>", "##ing"); NULL for an id out of range. */
+const char *lk_tokenizer_piece(const lk_tokenizer *tok, int32_t id, size_t *len);
+/* The id of an exact vocabulary string, or -1. */
+int32_t lk_tokenizer_find(const lk_tokenizer *tok, const char *piece, size_t len);
+lk_token_type lk_tokenizer_token_type(const lk_tokenizer *tok, int32_t id);
+/* Special ids, -1 when the vocabulary has none. */
+int32_t lk_tokenizer_bos(const lk_tokenizer *tok);
+int32_t lk_tokenizer_eos(const lk_tokenizer *tok);
+int32_t lk_tokenizer_unk(const lk_tokenizer *tok);
+int32_t lk_tokenizer_pad(const lk_tokenizer *tok);
+/* True for control (and unknown) tokens: what skip_special drops. */
+bool lk_tokenizer_is_special(const lk_tokenizer *tok, int32_t id);
+
+/* Streaming decoder: feed ids one at a time as a model produces them; each
+ * push returns the text that is now final. It never returns part of a UTF-8
+ * sequence: a Chinese character split over two byte tokens comes out once,
+ * whole, with the second. Bytes that can never form a character come out
+ * as U+FFFD. The returned pointer is valid until the next call. */
+typedef struct lk_detokenizer lk_detokenizer;
+/* NULL when out of memory. One stream per sequence; tok must outlive it. */
+lk_detokenizer *lk_detokenizer_new(const lk_tokenizer *tok, bool skip_special);
+const char *lk_detokenizer_push(lk_detokenizer *d, int32_t id, size_t *len);
+/* Ends the stream: whatever is held back (an unfinished sequence: U+FFFD). */
+const char *lk_detokenizer_flush(lk_detokenizer *d, size_t *len);
+void lk_detokenizer_free(lk_detokenizer *d);
+
+/* ---------------------------------------------------------------- chat templates */
+
+/* A model's chat template (Jinja2, as in tokenizer_config.json) rendered
+ * exactly as Hugging Face transformers' apply_chat_template renders it:
+ *
+ *     lk_chat_template *t;
+ *     if (lk_chat_template_parse(text, strlen(text), "tokenizer_config.json", &t, &err) != LK_OK) ...
+ *     char *prompt;
+ *     lk_chat_template_render(t, "{\"messages\": [...], \"add_generation_prompt\": true,"
+ *                                " \"bos_token\": \"<s>\"}", NULL, &prompt, NULL, &err);
+ *     ...
+ *     free(prompt);
+ *     lk_chat_template_free(t);
+ *
+ * The context is a JSON object whose members become template variables
+ * (messages, tools, documents, add_generation_prompt, bos_token, eos_token,
+ * enable_thinking, ...). Errors (syntax, raise_exception(), undefined
+ * values used) name the template, line and column. docs/chat-templates.md
+ * lists the supported Jinja subset. */
+typedef struct lk_chat_template lk_chat_template;
+
+typedef struct {
+    int64_t now;         /* clock for strftime_now(), seconds since the epoch (UTC); 0 = now */
+    uint64_t max_steps;  /* render budget in evaluation steps; 0 = 10 million */
+    size_t max_output;   /* longest output in bytes; 0 = 16 MiB */
+    size_t max_memory;   /* render memory limit in bytes; 0 = 512 MiB */
+} lk_chat_template_options;
+
+/* Parses template text (len bytes, UTF-8); name is used in error messages. */
+lk_status lk_chat_template_parse(const char *text, size_t len, const char *name, lk_chat_template **out,
+                                 lk_error *err);
+/* Renders with the variables in context_json (a JSON object). *out is a
+ * NUL-terminated string for free(); out_len may be NULL; opt may be NULL. */
+lk_status lk_chat_template_render(const lk_chat_template *t, const char *context_json,
+                                  const lk_chat_template_options *opt, char **out, size_t *out_len,
+                                  lk_error *err);
+void lk_chat_template_free(lk_chat_template *t);
+
+
 /* ---------------------------------------------------------------- running models
  *
  * An lk_model holds weights (pointing into the mmap'd file, no copies when

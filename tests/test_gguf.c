@@ -610,6 +610,7 @@ static void test_writer_errors(void) {
     CHECK(strstr(err.msg, "block") != NULL);
     int64_t ne5[5] = {1, 1, 1, 1, 1};
     CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "five", LK_DTYPE_F32, 5, ne5, data, 4, &err), LK_ERR_ARG);
+    CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "", LK_DTYPE_F32, 2, ne, data, 64, &err), LK_ERR_ARG);
     int64_t ne0[1] = {0};
     CHECK_EQ_INT(lk_gguf_writer_add_tensor(w, "zero", LK_DTYPE_F32, 1, ne0, data, 0, &err), LK_ERR_ARG);
 
@@ -648,6 +649,321 @@ static void test_writer_errors(void) {
     free(bytes);
 }
 
+/* ---------------------------------------------------------------- corrupted files */
+
+/* A byte builder for hand-made files: independent of the writer, so the
+ * reader is also checked against the spec's layout directly. */
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+} bytes_buf;
+
+static void put(bytes_buf *b, const void *src, size_t n) {
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2 + 64;
+        b->p = realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->n, src, n);
+    b->n += n;
+}
+static void put32(bytes_buf *b, uint32_t v) {
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    put(b, x, 4);
+}
+static void put64(bytes_buf *b, uint64_t v) {
+    put32(b, (uint32_t)v);
+    put32(b, (uint32_t)(v >> 32));
+}
+static void putstr(bytes_buf *b, const char *s, size_t len) {
+    put64(b, len);
+    put(b, s, len);
+}
+
+/* Knobs of a small file: two keys and two f32[8] tensors "a" and "b". */
+typedef struct {
+    const char *magic;
+    uint32_t version;
+    uint64_t n_kv_claim, n_tensors_claim; /* 0: the real count */
+    uint64_t arch_len_claim;              /* 0: the real length */
+    const char *key2;                     /* NULL: "llama.block_count" */
+    size_t key2_len;
+    uint32_t key2_type;   /* value type of key2 (default uint32 = 4) */
+    bool key2_custom;     /* key2 value written by key2_value below */
+    void (*key2_value)(bytes_buf *);
+    bool alignment_key;
+    uint32_t alignment_type;
+    uint64_t alignment;
+    const char *name_b;   /* NULL: "b" */
+    uint32_t n_dims_a;    /* 0xffffffff: 1 */
+    uint64_t ne_a[5];
+    uint32_t type_a;
+    uint64_t off_a, off_b;
+    bool set_off_b;
+    size_t truncate_to; /* 0: keep all */
+} craft_opts;
+
+static craft_opts craft_defaults(void) {
+    craft_opts o = {0};
+    o.magic = "GGUF";
+    o.version = 3;
+    o.key2_type = LK_GGUF_UINT32;
+    o.n_dims_a = 1;
+    o.ne_a[0] = 8;
+    o.type_a = LK_DTYPE_F32;
+    return o;
+}
+
+static bytes_buf craft(const craft_opts *o) {
+    bytes_buf b = {0};
+    put(&b, o->magic, 4);
+    put32(&b, o->version);
+    put64(&b, o->n_tensors_claim ? o->n_tensors_claim : 2);
+    put64(&b, o->n_kv_claim ? o->n_kv_claim : 2 + (o->alignment_key ? 1 : 0));
+    putstr(&b, "general.architecture", 20);
+    put32(&b, LK_GGUF_STRING);
+    put64(&b, o->arch_len_claim ? o->arch_len_claim : 5);
+    put(&b, "llama", 5);
+    if (o->key2) putstr(&b, o->key2, o->key2_len);
+    else putstr(&b, "llama.block_count", 17);
+    put32(&b, o->key2_type);
+    if (o->key2_custom) o->key2_value(&b);
+    else put32(&b, 1);
+    uint32_t align = 32;
+    if (o->alignment_key) {
+        putstr(&b, "general.alignment", 17);
+        put32(&b, o->alignment_type);
+        if (o->alignment_type == LK_GGUF_UINT64) put64(&b, o->alignment);
+        else put32(&b, (uint32_t)o->alignment);
+        if (o->alignment && (o->alignment & (o->alignment - 1)) == 0) align = (uint32_t)o->alignment;
+    }
+    putstr(&b, "a", 1);
+    put32(&b, o->n_dims_a);
+    for (uint32_t d = 0; d < o->n_dims_a && d < 5; d++) put64(&b, o->ne_a[d]);
+    put32(&b, o->type_a);
+    put64(&b, o->off_a);
+    putstr(&b, o->name_b ? o->name_b : "b", 1);
+    put32(&b, 1);
+    put64(&b, 8);
+    put32(&b, LK_DTYPE_F32);
+    put64(&b, o->set_off_b ? o->off_b : (32 > align ? 32 : align));
+    while (b.n % align) put(&b, "", 1);
+    for (int i = 0; i < 2 * (int)(32 > align ? 32 : align); i++) put(&b, "\x01", 1);
+    if (o->truncate_to && o->truncate_to < b.n) b.n = o->truncate_to;
+    return b;
+}
+
+/* Opens a copy of exactly n bytes (so ASan sees any read past the end). */
+static lk_status open_exact(const void *data, size_t n, lk_error *err) {
+    void *copy = malloc(n ? n : 1);
+    if (n) memcpy(copy, data, n);
+    lk_gguf *g = NULL;
+    lk_status st = lk_gguf_open_memory(copy, n, "crafted.gguf", &g, err);
+    if (st == LK_OK) {
+        walk_all(g);
+        lk_gguf_close(g);
+    } else {
+        CHECK(g == NULL);
+    }
+    free(copy);
+    return st;
+}
+
+static void expect_bad(const craft_opts *o, lk_status code, const char *needle, int line) {
+    bytes_buf b = craft(o);
+    lk_error err = {0};
+    lk_status st = open_exact(b.p, b.n, &err);
+    if (getenv("LK_TEST_SHOW_ERRORS")) printf("  %s\n", err.msg);
+    lk_test_checks++;
+    if (st != code || !strstr(err.msg, "crafted.gguf") || !strstr(err.msg, needle)) {
+        lk_test_failures++;
+        fprintf(stderr, "%s:%d: expected %s with \"%s\", got %s: %s\n", __FILE__, line,
+                lk_status_name(code), needle, lk_status_name(st), err.msg);
+    }
+    free(b.p);
+}
+#define EXPECT_BAD(o, needle) expect_bad(&(o), LK_ERR_FORMAT, needle, __LINE__)
+
+static void string_array_huge(bytes_buf *b) {
+    put32(b, LK_GGUF_STRING);
+    put64(b, (uint64_t)1 << 60);
+}
+static void u32_array_huge(bytes_buf *b) {
+    put32(b, LK_GGUF_UINT32);
+    put64(b, (uint64_t)1 << 62);
+}
+static void string_huge(bytes_buf *b) { put64(b, UINT64_MAX); }
+static void bool_two(bytes_buf *b) { put(b, "\x02", 1); }
+static void bool_array_bad(bytes_buf *b) {
+    put32(b, LK_GGUF_BOOL);
+    put64(b, 3);
+    put(b, "\x01\x00\x07", 3);
+}
+static void deep_array(bytes_buf *b) {
+    for (int i = 0; i < 40; i++) {
+        put32(b, LK_GGUF_ARRAY);
+        put64(b, 1);
+    }
+    put32(b, LK_GGUF_UINT8);
+    put64(b, 0);
+}
+static void bad_elem_type(bytes_buf *b) {
+    put32(b, 77);
+    put64(b, 1);
+}
+
+static void test_corrupted(void) {
+    craft_opts o = craft_defaults();
+    bytes_buf good = craft(&o);
+    lk_error err;
+    CHECK_OK(open_exact(good.p, good.n, &err), &err);
+
+    /* Truncated anywhere before the end of the last tensor: an error, never a crash. */
+    int bad = 0;
+    for (size_t n = 0; n < good.n; n++)
+        if (open_exact(good.p, n, &err) != LK_ERR_FORMAT || !strstr(err.msg, "crafted.gguf")) bad++;
+    CHECK_EQ_INT(bad, 0);
+    free(good.p);
+
+    o = craft_defaults(); o.magic = "GGML"; EXPECT_BAD(o, "not a GGUF file");
+    o = craft_defaults(); o.version = 1; EXPECT_BAD(o, "version 1 is not supported");
+    o = craft_defaults(); o.version = 99; EXPECT_BAD(o, "unsupported GGUF version 99");
+    o = craft_defaults(); o.version = 0x03000000; EXPECT_BAD(o, "big-endian");
+    o = craft_defaults(); o.n_kv_claim = (uint64_t)1 << 40; EXPECT_BAD(o, "metadata keys");
+    o = craft_defaults(); o.n_kv_claim = UINT64_MAX; EXPECT_BAD(o, "corrupt count");
+    o = craft_defaults(); o.n_tensors_claim = (uint64_t)1 << 50; EXPECT_BAD(o, "tensors");
+    o = craft_defaults(); o.n_tensors_claim = 3; EXPECT_BAD(o, "tensor");
+    o = craft_defaults(); o.n_kv_claim = 3; EXPECT_BAD(o, "byte");
+    o = craft_defaults(); o.arch_len_claim = (uint64_t)1 << 40; EXPECT_BAD(o, "general.architecture");
+    o = craft_defaults(); o.arch_len_claim = UINT64_MAX; EXPECT_BAD(o, "length");
+    o = craft_defaults(); o.key2_custom = true; o.key2_type = LK_GGUF_STRING; o.key2_value = string_huge;
+    EXPECT_BAD(o, "llama.block_count");
+    o = craft_defaults(); o.key2 = "k\xff"; o.key2_len = 2; EXPECT_BAD(o, "UTF-8");
+    o = craft_defaults(); o.key2 = "\xc0\xaf"; o.key2_len = 2; EXPECT_BAD(o, "UTF-8");
+    o = craft_defaults(); o.key2 = "\xed\xa0\x80"; o.key2_len = 3; EXPECT_BAD(o, "UTF-8");
+    o = craft_defaults(); o.key2 = "\xf4\x90\x80\x80"; o.key2_len = 4; EXPECT_BAD(o, "UTF-8");
+    o = craft_defaults(); o.key2 = "\xe4\xb8"; o.key2_len = 2; EXPECT_BAD(o, "UTF-8");
+    o = craft_defaults(); o.key2 = "a\0b"; o.key2_len = 3; EXPECT_BAD(o, "NUL");
+    o = craft_defaults(); o.key2 = "general.architecture"; o.key2_len = 20;
+    EXPECT_BAD(o, "duplicate key");
+    o = craft_defaults(); o.key2_type = 13; EXPECT_BAD(o, "value type");
+    o = craft_defaults(); o.key2_type = LK_GGUF_BOOL; o.key2_custom = true; o.key2_value = bool_two;
+    EXPECT_BAD(o, "not 0 or 1");
+    o = craft_defaults(); o.key2_type = LK_GGUF_ARRAY; o.key2_custom = true; o.key2_value = bool_array_bad;
+    EXPECT_BAD(o, "not 0 or 1");
+    o = craft_defaults(); o.key2_type = LK_GGUF_ARRAY; o.key2_custom = true; o.key2_value = string_array_huge;
+    EXPECT_BAD(o, "llama.block_count");
+    o = craft_defaults(); o.key2_type = LK_GGUF_ARRAY; o.key2_custom = true; o.key2_value = u32_array_huge;
+    EXPECT_BAD(o, "array of");
+    o = craft_defaults(); o.key2_type = LK_GGUF_ARRAY; o.key2_custom = true; o.key2_value = deep_array;
+    EXPECT_BAD(o, "nested");
+    o = craft_defaults(); o.key2_type = LK_GGUF_ARRAY; o.key2_custom = true; o.key2_value = bad_elem_type;
+    EXPECT_BAD(o, "element type");
+    o = craft_defaults(); o.alignment_key = true; o.alignment_type = LK_GGUF_UINT32; o.alignment = 48;
+    EXPECT_BAD(o, "power of two");
+    o.alignment = 0; EXPECT_BAD(o, "power of two");
+    o.alignment_type = LK_GGUF_UINT64; o.alignment = 64; EXPECT_BAD(o, "uint32");
+    o = craft_defaults(); o.alignment_key = true; o.alignment_type = LK_GGUF_UINT32; o.alignment = 64;
+    {
+        bytes_buf b = craft(&o);
+        CHECK_OK(open_exact(b.p, b.n, &err), &err);
+        free(b.p);
+    }
+    o = craft_defaults(); o.set_off_b = true; o.off_b = 4096; EXPECT_BAD(o, "past the end");
+    o = craft_defaults(); o.set_off_b = true; o.off_b = UINT64_MAX - 31; EXPECT_BAD(o, "past the end");
+    o = craft_defaults(); o.set_off_b = true; o.off_b = 16; EXPECT_BAD(o, "multiple of the alignment");
+    o = craft_defaults(); o.set_off_b = true; o.off_b = 0; EXPECT_BAD(o, "overlap");
+    o = craft_defaults(); o.name_b = "a"; EXPECT_BAD(o, "duplicate tensor");
+    o = craft_defaults(); o.name_b = "\xff"; EXPECT_BAD(o, "UTF-8");
+    o = craft_defaults(); o.type_a = 4; EXPECT_BAD(o, "unknown GGML type id 4");
+    o = craft_defaults(); o.type_a = 200; EXPECT_BAD(o, "unknown GGML type id 200");
+    o = craft_defaults(); o.type_a = LK_DTYPE_U8; EXPECT_BAD(o, "unknown GGML type");
+    o = craft_defaults(); o.type_a = 16; expect_bad(&o, LK_ERR_UNSUPPORTED, "iq2_xxs", __LINE__);
+    o = craft_defaults(); o.n_dims_a = 5; o.ne_a[1] = o.ne_a[2] = o.ne_a[3] = o.ne_a[4] = 1;
+    EXPECT_BAD(o, "5 dimensions");
+    o = craft_defaults(); o.ne_a[0] = 0; EXPECT_BAD(o, "at least 1");
+    o = craft_defaults(); o.ne_a[0] = (uint64_t)-8; EXPECT_BAD(o, "at least 1");
+    o = craft_defaults(); o.n_dims_a = 2; o.ne_a[0] = (uint64_t)1 << 40; o.ne_a[1] = (uint64_t)1 << 40;
+    EXPECT_BAD(o, "overflows");
+    o = craft_defaults(); o.n_dims_a = 4; o.ne_a[0] = 32; o.ne_a[1] = o.ne_a[2] = o.ne_a[3] = (uint64_t)1 << 16;
+    o.type_a = LK_DTYPE_Q8_0; EXPECT_BAD(o, "past the end"); /* huge, but no overflow */
+    o = craft_defaults(); o.type_a = LK_DTYPE_Q4_0; o.ne_a[0] = 33; EXPECT_BAD(o, "block size");
+    o = craft_defaults(); o.truncate_to = 200; EXPECT_BAD(o, "");
+    /* A file cut right after its tensor infos. */
+    {
+        o = craft_defaults();
+        bytes_buf b = craft(&o);
+        size_t infos_end = b.n - 64;
+        while (infos_end > 0 && b.p[infos_end - 1] == 0) infos_end--;
+        CHECK_EQ_INT(open_exact(b.p, infos_end, &err), LK_ERR_FORMAT);
+        CHECK_MSG(strstr(err.msg, "truncated") != NULL, "%s", err.msg);
+        free(b.p);
+    }
+    CHECK_EQ_INT(open_exact("", 0, &err), LK_ERR_FORMAT);
+    CHECK_EQ_INT(open_exact("GGU", 3, &err), LK_ERR_FORMAT);
+
+    /* Through a real path, the message names the path. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/bad-version.gguf", lk_test_tmpdir());
+    o = craft_defaults();
+    o.version = 1;
+    bytes_buf b = craft(&o);
+    FILE *f = fopen(path, "wb");
+    fwrite(b.p, 1, b.n, f);
+    fclose(f);
+    free(b.p);
+    lk_gguf *g;
+    CHECK_EQ_INT(lk_gguf_open(path, &g, &err), LK_ERR_FORMAT);
+    CHECK_MSG(strstr(err.msg, path) && strstr(err.msg, "version 1"), "%s", err.msg);
+    remove(path);
+    CHECK_EQ_INT(lk_gguf_open("/nonexistent/x.gguf", &g, &err), LK_ERR_NOT_FOUND);
+    CHECK_EQ_INT(lk_gguf_open("/nonexistent/m-00002-of-00003.gguf", &g, &err), LK_ERR_NOT_FOUND);
+    CHECK_MSG(strstr(err.msg, "m-00001-of-00003.gguf") && strstr(err.msg, "missing"), "%s", err.msg);
+}
+
+/* A real file truncated at many offsets: metadata, tensor infos and data. */
+static void test_truncated_fixture(void) {
+    const char *path = lk_test_fixture("gguf/stories260K.gguf");
+    if (!path) {
+        printf("SKIP part: gguf/stories260K.gguf not in the fixtures\n");
+        return;
+    }
+    unsigned char *data;
+    size_t size;
+    if (!read_whole(path, &data, &size)) return;
+    lk_error err;
+    lk_gguf *g;
+    CHECK_OK(lk_gguf_open_memory(data, size, "stories260K.gguf", &g, &err), &err);
+    size_t end = 0; /* end of the last tensor's bytes */
+    for (size_t i = 0; g && i < lk_gguf_tensor_count(g); i++) {
+        const lk_gguf_tensor *t = lk_gguf_tensor_at(g, i);
+        size_t e = (size_t)((const unsigned char *)t->data - data) + t->nbytes;
+        if (e > end) end = e;
+    }
+    lk_gguf_close(g);
+    int bad = 0, tried = 0;
+    for (size_t n = 0; n < end; n += n < 20000 ? 7 : 4099) {
+        tried++;
+        if (open_exact(data, n, &err) != LK_ERR_FORMAT || !strstr(err.msg, "crafted.gguf")) {
+            if (bad++ < 5) fprintf(stderr, "truncated to %zu: %s\n", n, err.msg);
+        }
+    }
+    CHECK_EQ_INT(bad, 0);
+    /* Flipped bytes in the metadata: any outcome but a crash (ASan watches). */
+    unsigned char *copy = malloc(size);
+    for (size_t i = 0; i < 4000; i++) {
+        memcpy(copy, data, size);
+        size_t at = (i * 2654435761u) % 12000;
+        copy[at] ^= (unsigned char)(1u << (i % 8));
+        if (lk_gguf_open_memory(copy, size, "flipped.gguf", &g, &err) == LK_OK) {
+            walk_all(g);
+            lk_gguf_close(g);
+        }
+    }
+    free(copy);
+    printf("truncated stories260K.gguf at %d offsets\n", tried);
+    free(data);
+}
+
 int main(void) {
     test_fixture_facts();
     test_all_fixtures();
@@ -658,5 +974,7 @@ int main(void) {
     test_roundtrip(3, 1);
     test_split();
     test_writer_errors();
+    test_corrupted();
+    test_truncated_fixture();
     return lk_test_finish("test_gguf");
 }

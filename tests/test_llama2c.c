@@ -2,10 +2,12 @@
  * and a tensor table whose data matches what an independent stdio read of
  * the file at hand-computed offsets finds; a synthetic unshared-classifier
  * file gets output.weight; corrupted headers and sizes fail with
- * LK_ERR_FORMAT naming the file. */
+ * LK_ERR_FORMAT naming the file. When the GGUF reader and stories260K.gguf
+ * are there, every tensor is also compared with the GGUF bytes. */
 #include <stdint.h>
 
 #include "base/mmap.h"
+#include "format/gguf.h"
 #include "format/llama2c.h"
 #include "test.h"
 
@@ -236,8 +238,46 @@ static void test_corrupted(void) {
     CHECK(lk_llama2c_open("/nonexistent/x.bin", &m, &err) == LK_ERR_NOT_FOUND);
 }
 
+/* The same model as GGUF (ggml-org's stories260K.gguf): every tensor is
+ * byte-identical, Q and K included (GGUF's llama layout is Meta's
+ * interleaved one, as llama2.c's), and GGUF's ne[] is our shape reversed. */
+static void test_against_gguf(void) {
+    const char *bin = lk_test_fixture("llama2c/stories260K.bin");
+    const char *gg = lk_test_fixture("gguf/stories260K.gguf");
+    if (!bin || !gg) {
+        printf("  (stories260K .bin or .gguf absent; GGUF cross-check skipped)\n");
+        return;
+    }
+    lk_error err;
+    lk_llama2c *m = NULL;
+    lk_gguf *g = NULL;
+    CHECK_OK(lk_llama2c_open(bin, &m, &err), &err);
+    CHECK_OK(lk_gguf_open(gg, &g, &err), &err);
+    if (m && g) {
+        static const char *const names[] = {
+            "token_embd.weight",      "output_norm.weight",     "blk.0.attn_norm.weight",
+            "blk.4.attn_norm.weight", "blk.2.ffn_norm.weight",  "blk.1.attn_v.weight",
+            "blk.3.attn_output.weight", "blk.0.ffn_gate.weight", "blk.4.ffn_down.weight",
+            "blk.2.ffn_up.weight",    "blk.0.attn_q.weight",    "blk.3.attn_k.weight"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            const lk_tensor_info *a = lk_llama2c_find_tensor(m, names[i]);
+            const lk_gguf_tensor *b = lk_gguf_find_tensor(g, names[i]);
+            CHECK_MSG(a && b, "%s missing", names[i]);
+            if (!a || !b) continue;
+            CHECK_EQ_INT(b->type, LK_DTYPE_F32);
+            CHECK_EQ_INT((int)b->n_dims, a->n_dims);
+            for (int d = 0; d < a->n_dims; d++) CHECK_EQ_INT(b->ne[a->n_dims - 1 - d], a->shape[d]);
+            CHECK_MSG(a->nbytes == b->nbytes && memcmp(a->data, b->data, a->nbytes) == 0,
+                      "%s: bytes differ from the GGUF", names[i]);
+        }
+    }
+    lk_gguf_close(g);
+    lk_llama2c_close(m);
+}
+
 int main(void) {
     test_stories260k();
+    test_against_gguf();
     test_unshared();
     test_corrupted();
     return lk_test_finish("test_llama2c");

@@ -4,6 +4,7 @@
  * writer (tests/ref/safetensors_ref.py, json+struct only) reads back; and a
  * battery of corrupted files each fails with LK_ERR_FORMAT and a message
  * naming the file and the culprit. */
+#include <ftw.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -404,6 +405,9 @@ static void test_corrupted(void) {
                LK_ERR_FORMAT, "'format'");
     expect_bad(make_file("meta2.st", "{\"__metadata__\":[],\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
                LK_ERR_FORMAT, "__metadata__");
+    expect_bad(make_file("meta3.st",
+                         "{\"__metadata__\":{\"k\":\"1\",\"j\":\"2\",\"k\":\"3\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+               LK_ERR_FORMAT, "'k'");
     expect_bad(make_file("entry.st", "{\"w\":[1]}", 0), LK_ERR_FORMAT, "'w'");
     expect_bad(make_file("nodata.st", "{}", 4), LK_ERR_FORMAT, "no tensors");
     {
@@ -422,10 +426,197 @@ static void test_corrupted(void) {
     expect_bad(tmp_path("does-not-exist.st"), LK_ERR_NOT_FOUND, NULL);
 }
 
+/* ---------------------------------------------------------------- independent writer */
+
+/* tests/ref/safetensors_ref.safetensors, written by tests/ref/safetensors_ref.py
+ * (json + struct only): pretty-printed header, fields and tensors in another
+ * order, metadata last, unaligned data. Values are the script's. */
+static void test_reference_file(void) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/ref/safetensors_ref.safetensors", lk_test_source_dir());
+    lk_error err;
+    lk_safetensors *st = NULL;
+    CHECK_OK(lk_safetensors_open(path, &st, &err), &err);
+    if (!st) return;
+    CHECK_EQ_INT(lk_safetensors_tensor_count(st), 9);
+    CHECK_EQ_STR(lk_safetensors_tensor_at(st, 0)->info.name, "中文.权重"); /* header order */
+    CHECK_EQ_STR(lk_safetensors_metadata_get(st, "source"), "safetensors_ref.py");
+    CHECK_EQ_STR(lk_safetensors_metadata_get(st, "语言"), "中文");
+
+    const lk_safetensors_tensor *t;
+    int64_t i64[6];
+    t = lk_safetensors_find_tensor(st, "b.i64");
+    CHECK(t && t->info.dtype == LK_DTYPE_I64 && t->info.n_dims == 2 && t->info.shape[0] == 2 &&
+          t->info.shape[1] == 3 && t->offset == 0);
+    if (t) {
+        memcpy(i64, t->info.data, sizeof i64);
+        CHECK(i64[0] == -3 && i64[3] == 0 && i64[5] == (int64_t)1 << 40);
+    }
+    float f32[4];
+    t = lk_safetensors_find_tensor(st, "a.f32");
+    CHECK(t && t->info.dtype == LK_DTYPE_F32 && t->info.shape[0] == 4 && t->offset == 48);
+    if (t) {
+        memcpy(f32, t->info.data, sizeof f32);
+        CHECK(f32[0] == 0.5f && f32[1] == -1.25f && f32[2] == 3.0e-5f && f32[3] == 65504.0f);
+    }
+    uint16_t h[4];
+    t = lk_safetensors_find_tensor(st, "c.f16");
+    CHECK(t && t->info.dtype == LK_DTYPE_F16 && t->info.n_dims == 2);
+    if (t) {
+        memcpy(h, t->info.data, sizeof h);
+        CHECK(lk_f16_to_f32(h[0]) == 1.0f && lk_f16_to_f32(h[1]) == -2.0f &&
+              lk_f16_to_f32(h[2]) == 0.333251953125f && lk_f16_to_f32(h[3]) == 65504.0f);
+    }
+    t = lk_safetensors_find_tensor(st, "d.u8");
+    CHECK(t && t->info.dtype == LK_DTYPE_U8 && memcmp(t->info.data, "\x00\x80\xff", 3) == 0);
+    t = lk_safetensors_find_tensor(st, "e.bool");
+    CHECK(t && t->info.dtype == LK_DTYPE_BOOL && memcmp(t->info.data, "\x01\x00", 2) == 0);
+    t = lk_safetensors_find_tensor(st, "f.bf16");
+    CHECK(t && t->info.dtype == LK_DTYPE_BF16);
+    if (t) {
+        memcpy(h, t->info.data, 4);
+        CHECK(lk_bf16_to_f32(h[0]) == 1.0f && lk_bf16_to_f32(h[1]) == 3.140625f);
+    }
+    double f64;
+    t = lk_safetensors_find_tensor(st, "g.f64");
+    CHECK(t && t->info.dtype == LK_DTYPE_F64 && t->info.n_dims == 0 && t->info.nbytes == 8);
+    if (t) {
+        memcpy(&f64, t->info.data, 8);
+        CHECK(f64 == 2.718281828459045);
+    }
+    t = lk_safetensors_find_tensor(st, "h.i8");
+    CHECK(t && t->info.dtype == LK_DTYPE_I8 && t->info.n_dims == 3 && t->info.shape[1] == 2 &&
+          memcmp(t->info.data, "\x80\x7f", 2) == 0);
+    int32_t i32[2];
+    t = lk_safetensors_find_tensor(st, "中文.权重");
+    CHECK(t && t->info.dtype == LK_DTYPE_I32);
+    if (t) {
+        memcpy(i32, t->info.data, sizeof i32);
+        CHECK(i32[0] == -7 && i32[1] == 123456789);
+    }
+    lk_safetensors_close(st);
+}
+
+/* ---------------------------------------------------------------- shards */
+
+static void write_shard(const char *path, const char *const *names, const float *values, int n) {
+    lk_error err;
+    lk_safetensors_writer *w = lk_safetensors_writer_new();
+    CHECK_OK(lk_safetensors_writer_set_metadata(w, "format", "pt", &err), &err);
+    for (int i = 0; i < n; i++)
+        CHECK_OK(lk_safetensors_writer_add_tensor(w, names[i], LK_DTYPE_F32, 1, (int64_t[]){2},
+                                                  values + 2 * i, 8, &err),
+                 &err);
+    CHECK_OK(lk_safetensors_writer_write(w, path, &err), &err);
+    lk_safetensors_writer_free(w);
+}
+
+static void write_text(const char *path, const char *text) { spit(path, text, strlen(text)); }
+
+static const char *make_dir(const char *name) {
+    const char *d = tmp_path(name);
+    mkdir(d, 0755);
+    return d;
+}
+
+static void test_shards(void) {
+    static const float values[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    char p1[1024], p2[1024], idx[1024];
+    const char *dir = make_dir("sharded");
+    snprintf(p1, sizeof p1, "%s/model-00001-of-00002.safetensors", dir);
+    snprintf(p2, sizeof p2, "%s/model-00002-of-00002.safetensors", dir);
+    snprintf(idx, sizeof idx, "%s/model.safetensors.index.json", dir);
+    write_shard(p1, (const char *const[]){"a", "b"}, values, 2);
+    write_shard(p2, (const char *const[]){"c", "d"}, values + 4, 2);
+    write_text(idx, "{\"metadata\":{\"total_size\":32},\"weight_map\":{"
+                    "\"a\":\"model-00001-of-00002.safetensors\","
+                    "\"c\":\"model-00002-of-00002.safetensors\","
+                    "\"b\":\"model-00001-of-00002.safetensors\","
+                    "\"d\":\"model-00002-of-00002.safetensors\"}}");
+    lk_error err;
+    lk_safetensors *st = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 0)
+            CHECK_OK(lk_safetensors_open_index(idx, &st, &err), &err);
+        else
+            CHECK_OK(lk_safetensors_open_dir(dir, &st, &err), &err);
+        if (!st) continue;
+        CHECK_EQ_INT(lk_safetensors_shard_count(st), 2);
+        CHECK_EQ_STR(lk_safetensors_shard_path(st, 1), p2);
+        CHECK_EQ_INT(lk_safetensors_tensor_count(st), 4);
+        const char *names[] = {"a", "b", "c", "d"};
+        for (int i = 0; i < 4; i++) {
+            const lk_safetensors_tensor *t = lk_safetensors_find_tensor(st, names[i]);
+            CHECK(t && t->shard == (uint32_t)(i / 2) && t->offset == (uint64_t)(8 * (i % 2)));
+            CHECK(t && memcmp(t->info.data, values + 2 * i, 8) == 0);
+        }
+        CHECK_EQ_STR(lk_safetensors_metadata_get(st, "format"), "pt");
+        lk_safetensors_close(st);
+        st = NULL;
+    }
+
+    /* A tensor listed in the index but absent from its shard. */
+    write_text(idx, "{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
+                    "\"zz\":\"model-00002-of-00002.safetensors\"}}");
+    CHECK(lk_safetensors_open_index(idx, &st, &err) == LK_ERR_FORMAT && st == NULL);
+    CHECK(strstr(err.msg, "'zz'") && strstr(err.msg, "model-00002-of-00002") && strstr(err.msg, idx));
+    /* Listed in the wrong shard. */
+    write_text(idx, "{\"weight_map\":{\"a\":\"model-00002-of-00002.safetensors\","
+                    "\"c\":\"model-00001-of-00002.safetensors\"}}");
+    CHECK(lk_safetensors_open_index(idx, &st, &err) == LK_ERR_FORMAT && st == NULL);
+    CHECK(strstr(err.msg, "'a'") && strstr(err.msg, "another shard"));
+    /* A missing shard. */
+    write_text(idx, "{\"weight_map\":{\"a\":\"model-00001-of-00002.safetensors\","
+                    "\"x\":\"model-00003-of-00003.safetensors\"}}");
+    CHECK(lk_safetensors_open_index(idx, &st, &err) == LK_ERR_NOT_FOUND && st == NULL);
+    CHECK(strstr(err.msg, "model-00003-of-00003.safetensors") && strstr(err.msg, idx));
+    /* Path escapes and a malformed index. */
+    write_text(idx, "{\"weight_map\":{\"a\":\"../model-00001-of-00002.safetensors\"}}");
+    CHECK(lk_safetensors_open_index(idx, &st, &err) == LK_ERR_FORMAT && strstr(err.msg, "'a'"));
+    write_text(idx, "{\"weight_map\":[]}");
+    CHECK(lk_safetensors_open_index(idx, &st, &err) == LK_ERR_FORMAT && strstr(err.msg, "weight_map"));
+    write_text(idx, "{\"weight_map\":");
+    CHECK(lk_safetensors_open_index(idx, &st, &err) == LK_ERR_FORMAT && strstr(err.msg, "JSON"));
+    /* The same tensor in two shards (found when opening the folder's files). */
+    write_shard(p2, (const char *const[]){"c", "a"}, values + 4, 2);
+    unlink(idx);
+    CHECK(lk_safetensors_open_dir(dir, &st, &err) == LK_ERR_FORMAT && st == NULL);
+    CHECK(strstr(err.msg, "'a'") && strstr(err.msg, "two shards"));
+
+    /* A folder with no index: every *.safetensors in name order. */
+    write_shard(p2, (const char *const[]){"c", "d"}, values + 4, 2);
+    CHECK_OK(lk_safetensors_open_dir(dir, &st, &err), &err);
+    CHECK(st && lk_safetensors_shard_count(st) == 2 && lk_safetensors_tensor_count(st) == 4);
+    CHECK(st && strcmp(lk_safetensors_tensor_at(st, 0)->info.name, "a") == 0);
+    lk_safetensors_close(st);
+
+    /* A folder with model.safetensors: just that file. */
+    const char *single = make_dir("single");
+    char sp[1024];
+    snprintf(sp, sizeof sp, "%s/model.safetensors", single);
+    write_shard(sp, (const char *const[]){"x"}, values, 1);
+    CHECK_OK(lk_safetensors_open_dir(single, &st, &err), &err);
+    CHECK(st && lk_safetensors_shard_count(st) == 1 && lk_safetensors_find_tensor(st, "x"));
+    lk_safetensors_close(st);
+
+    /* An empty folder, a missing one. */
+    const char *empty = make_dir("emptydir");
+    CHECK(lk_safetensors_open_dir(empty, &st, &err) == LK_ERR_NOT_FOUND && strstr(err.msg, empty));
+    CHECK(lk_safetensors_open_dir(tmp_path("nope"), &st, &err) == LK_ERR_NOT_FOUND);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
 int main(void) {
     test_dtype_names();
     test_fixtures();
     test_round_trip();
     test_corrupted();
+    test_reference_file();
+    test_shards();
+    nftw(lk_test_tmpdir(), remove_entry, 16, FTW_DEPTH | FTW_PHYS); /* only our files */
     return lk_test_finish("test_safetensors");
 }

@@ -16,6 +16,9 @@ typedef struct {
 
 static const command k_commands[] = {
     {"info", cmd_info, "show what a model file holds (GGUF, HF directory, llama2.c)"},
+    {"tokenize", cmd_tokenize, "text to token ids with a model's tokenizer"},
+    {"detokenize", cmd_detokenize, "token ids back to text"},
+    {"template", cmd_template, "print the prompt a chat template makes of a conversation"},
 };
 
 void cli_error(const char *fmt, ...) {

@@ -54,7 +54,8 @@ struct lk_gguf_value {
         struct {
             lk_gguf_type elem_type;
             uint64_t n;
-            /* Numeric/bool elements: packed little-endian in the file. */
+            /* Numeric/bool elements: n packed little-endian elements, aligned
+             * for the element type (copied when the file's bytes are not). */
             const void *data;
             /* STRING or ARRAY elements: n parsed items (NULL otherwise). */
             const lk_gguf_value *items;
@@ -75,6 +76,10 @@ typedef struct {
 
 typedef struct lk_gguf lk_gguf;
 
+/* Errors: LK_ERR_FORMAT for a malformed file (the message names the file,
+ * the byte offset or key/tensor, and what is wrong), LK_ERR_UNSUPPORTED for a
+ * tensor type GGML has but llmkit lacks (iq*, tq*, mxfp4), LK_ERR_NOT_FOUND
+ * for a missing file or shard, LK_ERR_IO. What is checked: docs/formats.md. */
 lk_status lk_gguf_open(const char *path, lk_gguf **out, lk_error *err);
 /* Parses a buffer the caller keeps alive (fuzzing, tests). name is used in messages. */
 lk_status lk_gguf_open_memory(const void *data, size_t size, const char *name, lk_gguf **out,
@@ -122,11 +127,16 @@ bool lk_gguf_split_path(char *buf, size_t size, const char *prefix, uint32_t no,
 typedef struct lk_gguf_writer lk_gguf_writer;
 
 /* version 2 or 3; alignment 0 means 32 (then general.alignment is not written
- * unless set explicitly). */
+ * unless set explicitly). Any other alignment that is not 32 is written as
+ * general.alignment (after the other keys, unless set as a key). NULL for a
+ * bad version, an alignment that is not a power of two, or no memory. */
 lk_gguf_writer *lk_gguf_writer_new(uint32_t version, uint32_t alignment);
 void lk_gguf_writer_free(lk_gguf_writer *w);
 
-/* Setting a key twice replaces the value. Keys and strings are copied. */
+/* Setting a key twice replaces the value (keeping the key's first position).
+ * Keys and strings are copied. LK_ERR_ARG for a key that is not UTF-8, a
+ * malformed value, or a general.alignment that is not a uint32 power of two
+ * (setting it changes the writer's alignment). */
 lk_status lk_gguf_writer_set_u32(lk_gguf_writer *w, const char *key, uint32_t v);
 lk_status lk_gguf_writer_set_i32(lk_gguf_writer *w, const char *key, int32_t v);
 lk_status lk_gguf_writer_set_u64(lk_gguf_writer *w, const char *key, uint64_t v);

@@ -336,9 +336,9 @@ static lk_status parse_array(parser *p, lk_gguf_value *v, unsigned depth) {
     size_t left = bytes_left(p);
     if (es) {
         if (n > left / es)
-            return fail(p, at, "array of %llu %s values needs %llu bytes, but only %zu are left",
-                        (unsigned long long)n, lk_gguf_type_name(elem),
-                        (unsigned long long)n * es, left);
+            return fail(p, at, "array of %llu %s values (%zu bytes each) runs past the end of "
+                               "the file (%zu bytes left)",
+                        (unsigned long long)n, lk_gguf_type_name(elem), es, left);
         const uint8_t *src = p->base + p->pos;
         size_t nbytes = (size_t)n * es;
         if (elem == LK_GGUF_BOOL)
@@ -358,9 +358,9 @@ static lk_status parse_array(parser *p, lk_gguf_value *v, unsigned depth) {
     }
     size_t min_item = elem == LK_GGUF_STRING ? 8 : GGUF_MIN_ARRAY_BYTES;
     if (n > left / min_item)
-        return fail(p, at, "array of %llu %s items needs at least %llu bytes, but only %zu are left",
-                    (unsigned long long)n, lk_gguf_type_name(elem),
-                    (unsigned long long)n * min_item, left);
+        return fail(p, at, "array of %llu %s items (at least %zu bytes each) runs past the end "
+                           "of the file (%zu bytes left)",
+                    (unsigned long long)n, lk_gguf_type_name(elem), min_item, left);
     if (elem == LK_GGUF_ARRAY && depth + 1 >= GGUF_MAX_ARRAY_NESTING)
         return fail(p, at, "arrays nested more than %d deep", GGUF_MAX_ARRAY_NESTING);
     if (n == 0) return LK_OK;
@@ -524,6 +524,7 @@ static lk_status parse_tensor_info(parser *p, lk_gguf_tensor *t, uint32_t shard)
     memset(t, 0, sizeof *t);
     t->shard = shard;
     TRY(read_name(p, "the tensor name", &t->name));
+    if (!t->name[0]) return fail(p, at, "the tensor name is empty");
     describe(p, "tensor", t->name);
     uint32_t n_dims;
     TRY(read_u32(p, "the tensor's dimension count", &n_dims));

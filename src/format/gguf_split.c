@@ -128,7 +128,7 @@ static lk_status open_split(lk_gguf *g, const char *path, const char *prefix, ui
     for (uint32_t s = 1; s <= count && st == LK_OK; s++) {
         lk_gguf_split_path(shard_path, cap, prefix, s, count);
         st = add_file(g, shard_path, err);
-        if (st == LK_ERR_NOT_FOUND)
+        if (st == LK_ERR_NOT_FOUND && s != no)
             lk_error_set(err, LK_ERR_NOT_FOUND,
                          "%s: shard %u of %u is missing (opening the split model through %s, "
                          "shard %u; all shards must sit in the same folder)",

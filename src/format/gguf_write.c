@@ -283,8 +283,9 @@ lk_status lk_gguf_writer_add_tensor(lk_gguf_writer *w, const char *name, lk_dtyp
                                     uint64_t nbytes, lk_error *err) {
     if (!w || !name)
         return lk_error_set(err, LK_ERR_ARG, "gguf writer: add_tensor needs a writer and a name");
-    if (!valid_utf8(name))
-        return lk_error_set(err, LK_ERR_ARG, "gguf writer: tensor name is not valid UTF-8");
+    if (!name[0] || !valid_utf8(name))
+        return lk_error_set(err, LK_ERR_ARG,
+                            "gguf writer: tensor name is empty or not valid UTF-8");
     if (n_dims > LK_GGUF_MAX_DIMS || (n_dims && !ne))
         return lk_error_set(err, LK_ERR_ARG, "gguf writer: tensor '%s' has %u dimensions (0..%d)",
                             name, n_dims, LK_GGUF_MAX_DIMS);

@@ -163,6 +163,12 @@ static lk_status grow_tensors(lk_safetensors *st, const char *path, lk_error *er
     return LK_OK;
 }
 
+static int cmp_cstr_ptr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "__metadata__": string -> string, no key twice (found by sorting, so a
+ * hostile header with many keys costs n log n). Copied into st when keep. */
 static lk_status parse_metadata(lk_safetensors *st, const cJSON *meta, bool keep,
                                 const char *path, lk_error *err) {
     if (cJSON_IsNull(meta)) return LK_OK;
@@ -177,16 +183,26 @@ static lk_status parse_metadata(lk_safetensors *st, const cJSON *meta, bool keep
                                 path, kv->string);
         n++;
     }
-    if (!keep || n == 0) return LK_OK;
+    if (n == 0) return LK_OK;
+    const char **keys = malloc(n * sizeof *keys);
+    if (!keys) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+    size_t i = 0;
+    for (const cJSON *kv = meta->child; kv; kv = kv->next) keys[i++] = kv->string;
+    qsort(keys, n, sizeof *keys, cmp_cstr_ptr);
+    for (i = 1; i < n; i++)
+        if (strcmp(keys[i - 1], keys[i]) == 0) {
+            lk_status s = lk_error_set(err, LK_ERR_FORMAT,
+                                       "%s: \"__metadata__\" key '%s' appears twice", path, keys[i]);
+            free(keys);
+            return s;
+        }
+    free(keys);
+    if (!keep) return LK_OK;
     st->meta_keys = calloc(n, sizeof *st->meta_keys);
     st->meta_values = calloc(n, sizeof *st->meta_values);
     if (!st->meta_keys || !st->meta_values)
         return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
     for (const cJSON *kv = meta->child; kv; kv = kv->next) {
-        for (size_t j = 0; j < st->n_meta; j++)
-            if (strcmp(st->meta_keys[j], kv->string) == 0)
-                return lk_error_set(err, LK_ERR_FORMAT, "%s: \"__metadata__\" key '%s' appears twice",
-                                    path, kv->string);
         char *k = dup_str(kv->string), *v = dup_str(kv->valuestring);
         if (!k || !v) {
             free(k);
@@ -399,19 +415,24 @@ static lk_status parse_shard(lk_safetensors *st, uint32_t shard, const uint8_t *
     sh->bytes = data + 8 + hlen;
     sh->nbytes = size - 8 - hlen;
 
+    /* cJSON gets a NUL-terminated copy: it then cannot read past the header
+     * whatever the bytes (the system cJSON is not sanitizer-instrumented, so
+     * the fuzzer would not see it overrun a bare mmap). */
+    char *text = malloc((size_t)hlen + 1);
+    if (!text) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory for the header", path);
+    memcpy(text, header, (size_t)hlen);
+    text[hlen] = '\0';
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts((const char *)header, (size_t)hlen, &end, 0);
+    cJSON *root = cJSON_ParseWithLengthOpts(text, (size_t)hlen + 1, &end, 0);
     if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        size_t off = at && at >= (const char *)header && at <= (const char *)header + hlen
-                         ? (size_t)(at - (const char *)header)
-                         : 0;
+        size_t off = end && end >= text && end <= text + hlen ? (size_t)(end - text) : 0;
+        free(text);
         return lk_error_set(err, LK_ERR_FORMAT, "%s: header is not valid JSON (near byte %zu)",
                             path, off);
     }
     lk_status s = LK_OK;
     /* After the JSON value only whitespace may follow (writers pad with spaces). */
-    for (const char *p = end; p && p < (const char *)header + hlen; p++)
+    for (const char *p = end; p && p < text + hlen; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
             s = lk_error_set(err, LK_ERR_FORMAT, "%s: header has bytes after its JSON object",
                              path);
@@ -434,6 +455,7 @@ static lk_status parse_shard(lk_safetensors *st, uint32_t shard, const uint8_t *
         }
     }
     cJSON_Delete(root);
+    free(text);
     if (s == LK_OK) s = check_tiling(st, shard, first, path, err);
     return s;
 }
