@@ -8,6 +8,8 @@
 int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_template(int argc, char **argv);
 
 /* Prints "llmkit: <message>" to stderr. */

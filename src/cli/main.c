@@ -18,6 +18,8 @@ static const command k_commands[] = {
     {"info", cmd_info, "show what a model file holds (GGUF, HF directory, llama2.c)"},
     {"tokenize", cmd_tokenize, "text to token ids with a model's tokenizer"},
     {"detokenize", cmd_detokenize, "token ids back to text"},
+    {"run", cmd_run, "generate text from a prompt (streams to stdout)"},
+    {"bench", cmd_bench, "prompt-processing and generation speed (tokens/s), like llama-bench"},
     {"template", cmd_template, "print the prompt a chat template makes of a conversation"},
 };
 

@@ -58,6 +58,6 @@ const lk_dtype_kernels *lk_kernels_dtype(const lk_kernels *k, lk_dtype t) {
     case LK_DTYPE_F32: return &k->f32;
     case LK_DTYPE_F16: return &k->f16;
     case LK_DTYPE_BF16: return &k->bf16;
-    default: return NULL;
+    default: return lk_kernels_quant(k, t);
     }
 }

@@ -7,5 +7,7 @@
 
 void lk_kernels_fill_avx2(lk_kernels *k);
 void lk_kernels_fill_avx512(lk_kernels *k);
+/* Quantized types (kernels_quant.c); NULL for other types. */
+const lk_dtype_kernels *lk_kernels_quant(const lk_kernels *k, lk_dtype t);
 
 #endif

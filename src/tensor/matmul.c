@@ -12,11 +12,11 @@
 lk_status lk_matrix_check(const lk_kernels *kern, const lk_matrix *w, const char *name,
                           lk_error *err) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, w->dtype);
-    if (!dk) {
+    if (!dk || !dk->vec_dot) { /* Q8_1 / Q8_K are activation formats only */
         const char *dn = lk_dtype_name(w->dtype);
         return lk_error_set(err, LK_ERR_UNSUPPORTED,
-                            "%s: weights of type %s cannot be multiplied yet (supported: f32, "
-                            "f16, bf16)",
+                            "%s: weights of type %s cannot be multiplied (supported: f32, f16, "
+                            "bf16, q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k)",
                             name, dn ? dn : "unknown");
     }
     uint64_t rb;

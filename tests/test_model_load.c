@@ -2,6 +2,8 @@
  * GGUF metadata and llama2.c headers mapped to hyper-parameters):
  *   - stories260K as llama2.c .bin and as GGUF gives the published greedy
  *     tokens (the first 24 listed in PROVENANCE.md) and the same logits;
+ *   - the ffn192 variant as F32, Q8_0 and Q4_K_M GGUFs (llama.cpp's
+ *     quantizer) gives the same 24 tokens;
  *   - llama-2-tiny-random.gguf (F16, written by llama.cpp's tools) loads
  *     and runs: finite logits, greedy decoding is deterministic;
  *   - a missing file fails with a message naming it. */
@@ -41,6 +43,10 @@ int main(void) {
                                     395, 317, 426, 338, 401, 396, 267, 337, 410, 408, 419, 292};
     const char *paths[2] = {lk_test_fixture("llama2c/stories260K.bin"),
                             lk_test_fixture("gguf/stories260K.gguf")};
+    /* The ffn192 variant quantized by llama.cpp keeps the same first 24
+     * greedy tokens in these types (checked; lower bits drift sooner). */
+    const char *quant[] = {"gguf/stories260K-ffn192.gguf", "gguf/stories260K-ffn192-Q8_0.gguf",
+                           "gguf/stories260K-ffn192-Q4_K_M.gguf"};
     if (!paths[0] && !paths[1]) lk_test_skip("stories260K fixtures not found");
     static float first[2][512];
     for (int p = 0; p < 2; p++) {
@@ -56,6 +62,20 @@ int main(void) {
         for (int i = 0; i < 24 && bad < 0; i++)
             if (got[i] != k_first[i]) bad = i;
         CHECK_MSG(bad < 0, "%s: greedy token %d differs from PROVENANCE's", paths[p], bad);
+        lk_model_free(m);
+    }
+    for (size_t q = 0; q < sizeof quant / sizeof quant[0]; q++) {
+        const char *path = lk_test_fixture(quant[q]);
+        if (!path) continue;
+        lk_model *m = NULL;
+        lk_error err;
+        CHECK_OK(lk_model_load(path, NULL, &m, &err), &err);
+        if (!m) continue;
+        int got[24], bad = -1;
+        greedy(m, 24, got, NULL);
+        for (int i = 0; i < 24 && bad < 0; i++)
+            if (got[i] != k_first[i]) bad = i;
+        CHECK_MSG(bad < 0, "%s: greedy token %d differs", quant[q], bad);
         lk_model_free(m);
     }
     if (paths[0] && paths[1]) {
