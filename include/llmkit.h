@@ -185,6 +185,23 @@ const lk_tensor_info *lk_model_file_tensor(const lk_model_file *mf, size_t i);
 /* NULL when absent. */
 const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const char *name);
 
+/* What else the file says about itself (for `llmkit info` and loaders).
+ * Strings are owned by the model file; "" when unknown. */
+typedef struct {
+    const char *name;            /* general.name or the folder name */
+    const char *tokenizer_model; /* GGUF tokenizer.ggml.model ("llama", "gpt2", "bert",
+                                    "t5"), or tokenizer.json's model.type ("BPE",
+                                    "WordPiece", "Unigram"); "" when none is bundled */
+    const char *tokenizer_pre;   /* GGUF tokenizer.ggml.pre, "" otherwise */
+    int32_t tokenizer_vocab;     /* tokens in the bundled tokenizer, 0 when none */
+    const char *bos_text;        /* text of the BOS/EOS tokens, when known */
+    const char *eos_text;
+    const char *chat_template;   /* NULL when the model has none */
+    uint64_t n_params;           /* elements of all weight tensors */
+} lk_model_meta;
+
+const lk_model_meta *lk_model_file_meta(const lk_model_file *mf);
+
 /* ---------------------------------------------------------------- tokenizers */
 
 /* A tokenizer turns text (UTF-8 bytes) into token ids and back, agreeing
@@ -275,6 +292,7 @@ const char *lk_detokenizer_push(lk_detokenizer *d, int32_t id, size_t *len);
 /* Ends the stream: whatever is held back (an unfinished sequence: U+FFFD). */
 const char *lk_detokenizer_flush(lk_detokenizer *d, size_t *len);
 void lk_detokenizer_free(lk_detokenizer *d);
+
 /* ---------------------------------------------------------------- chat templates */
 
 /* A model's chat template (Jinja2, as in tokenizer_config.json) rendered
