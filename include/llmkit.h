@@ -176,6 +176,11 @@ typedef struct lk_model_file lk_model_file;
  * a lone .safetensors file, or a llama2.c .bin checkpoint. */
 lk_status lk_model_file_open(const char *path, lk_model_file **out, lk_error *err);
 void lk_model_file_close(lk_model_file *mf);
+/* Like lk_model_file_open, but a GGUF of an architecture llmkit cannot run
+ * still opens (hyper-parameters best effort), for tools that only look. */
+lk_status lk_model_file_inspect(const char *path, lk_model_file **out, lk_error *err);
+/* Why llmkit cannot run this model, or NULL when it can. */
+const char *lk_model_file_unsupported(const lk_model_file *mf);
 
 lk_format lk_model_file_format(const lk_model_file *mf);
 const char *lk_model_file_path(const lk_model_file *mf);

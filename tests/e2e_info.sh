@@ -32,6 +32,14 @@ check "chatml template" "$("$bin" info "$fx/gguf/stories260K-chatml.gguf")" '^ch
 for f in "$fx"/gguf/*.gguf; do
   "$bin" info "$f" >/dev/null 2>&1 || { echo "FAIL: info $f: $("$bin" info "$f" 2>&1 | tail -1)"; fail=1; }
 done
+# Vocab-only GGUFs, also of architectures llmkit cannot run yet, and lone
+# safetensors files: info shows what they hold.
+for f in "$fx"/llamacpp-vocab/*.gguf "$fx"/safetensors/*.safetensors; do
+  out=$("$bin" info "$f" 2>&1) || { echo "FAIL: info $f: $out"; fail=1; }
+done
+check "falcon vocab" "$("$bin" info "$fx/llamacpp-vocab/ggml-vocab-falcon.gguf")" '^runnable: +no .*falcon'
+check "falcon vocab" "$("$bin" info "$fx/llamacpp-vocab/ggml-vocab-falcon.gguf")" '^tokenizer: +gpt2 / falcon, 65024 tokens'
+check "safetensors" "$("$bin" info --tensors "$fx/safetensors/tensor-2d-float64.safetensors")" 'f64'
 for f in "$fx"/gguf/stories260K-ffn192-Q*.gguf; do
   out=$("$bin" info "$f")
   check "$f" "$out" '^ffn dim: +192$'

@@ -121,6 +121,19 @@ static void test_hf_dir_gpt2(void) {
 static void test_errors(void) {
     lk_error err;
     lk_model_file *mf;
+    const char *falcon = lk_test_fixture("llamacpp-vocab/ggml-vocab-falcon.gguf");
+    if (falcon) {
+        /* Opening to run refuses an architecture llmkit lacks; inspecting shows it. */
+        CHECK(lk_model_file_open(falcon, &mf, &err) == LK_ERR_UNSUPPORTED);
+        CHECK(strstr(err.msg, "falcon") != NULL);
+        CHECK_OK(lk_model_file_inspect(falcon, &mf, &err), &err);
+        if (mf) {
+            CHECK(lk_model_file_unsupported(mf) != NULL);
+            CHECK_EQ_STR(lk_model_file_hparams(mf)->arch, "falcon");
+            CHECK_EQ_INT(lk_model_file_hparams(mf)->n_embd, 4544);
+            lk_model_file_close(mf);
+        }
+    }
     CHECK(lk_model_file_open("/nonexistent/model.gguf", &mf, &err) == LK_ERR_NOT_FOUND);
     CHECK(strstr(err.msg, "/nonexistent/model.gguf") != NULL);
     char dir[512], path[600];

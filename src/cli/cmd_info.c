@@ -58,6 +58,8 @@ static void print_text(const lk_model_file *mf, bool tensors) {
     printf("file:          %s (%s)\n", lk_model_file_path(mf), format_name(lk_model_file_format(mf)));
     if (m->name[0]) printf("name:          %s\n", m->name);
     printf("architecture:  %s\n", hp->arch[0] ? hp->arch : "(unknown)");
+    if (lk_model_file_unsupported(mf))
+        printf("runnable:      no (%s)\n", lk_model_file_unsupported(mf));
     printf("parameters:    %llu (%.2f M)\n", (unsigned long long)m->n_params, m->n_params / 1e6);
     if (hp->arch[0]) {
         printf("context:       %d\n", hp->n_ctx_train);
@@ -68,8 +70,9 @@ static void print_text(const lk_model_file *mf, bool tensors) {
         printf("head dim:      %d\n", hp->head_dim);
         printf("ffn dim:       %d\n", hp->n_ff);
         printf("vocab:         %d\n", hp->n_vocab);
-        printf("norm:          %s, eps %g\n", hp->norm == LK_NORM_RMS ? "rms" : "layer", hp->norm_eps);
-        if (hp->rope_layout != LK_ROPE_NONE)
+        if (!lk_model_file_unsupported(mf))
+            printf("norm:          %s, eps %g\n", hp->norm == LK_NORM_RMS ? "rms" : "layer", hp->norm_eps);
+        if (hp->rope_layout != LK_ROPE_NONE && !lk_model_file_unsupported(mf))
             printf("rope:          %s, theta %g\n", rope_name(hp->rope_layout), hp->rope_theta);
         printf("tied output:   %s\n", hp->tied_embeddings ? "yes" : "no");
     }
@@ -118,6 +121,7 @@ static int print_json(const lk_model_file *mf, bool tensors) {
     cJSON_AddStringToObject(o, "format", format_name(lk_model_file_format(mf)));
     cJSON_AddStringToObject(o, "name", m->name);
     cJSON_AddStringToObject(o, "architecture", hp->arch);
+    cJSON_AddBoolToObject(o, "runnable", lk_model_file_unsupported(mf) == NULL);
     cJSON_AddNumberToObject(o, "n_params", (double)m->n_params);
     cJSON *h = cJSON_AddObjectToObject(o, "hparams");
     cJSON_AddNumberToObject(h, "context_length", hp->n_ctx_train);
@@ -213,7 +217,7 @@ int cmd_info(int argc, char **argv) {
     }
     lk_error err;
     lk_model_file *mf;
-    if (lk_model_file_open(path, &mf, &err) != LK_OK) return cli_fail(&err);
+    if (lk_model_file_inspect(path, &mf, &err) != LK_OK) return cli_fail(&err);
     int rc = 0;
     if (json) rc = print_json(mf, tensors);
     else print_text(mf, tensors);

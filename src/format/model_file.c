@@ -35,6 +35,8 @@ struct lk_model_file {
     lk_arena strings;        /* tensor names, meta strings */
     void **owned;            /* transposed copies */
     size_t n_owned;
+    bool inspect_only;       /* opened by lk_model_file_inspect */
+    char unsupported[512];   /* why llmkit cannot run it ("" when it can) */
     lk_gguf *gguf;
     lk_safetensors *st;
     lk_llama2c *l2c;
@@ -66,6 +68,37 @@ static const char *gguf_token_text(lk_model_file *mf, const lk_gguf *g, int32_t 
     return keep(mf, items[id].str.ptr, (size_t)items[id].str.len);
 }
 
+/* Best effort, for architectures llmkit does not run: "<arch>.*" size keys. */
+static void read_generic_gguf_hparams(const lk_gguf *g, lk_hparams *hp) {
+    memset(hp, 0, sizeof *hp);
+    hp->bos_id = hp->pad_id = -1;
+    lk_gguf_str arch;
+    if (!lk_gguf_get_str(g, "general.architecture", &arch)) return;
+    snprintf(hp->arch, sizeof hp->arch, "%.*s", (int)(arch.len < 31 ? arch.len : 31), arch.ptr);
+    struct { const char *suffix; int32_t *dst; } keys[] = {
+        {"context_length", &hp->n_ctx_train}, {"embedding_length", &hp->n_embd},
+        {"block_count", &hp->n_layer},        {"attention.head_count", &hp->n_head},
+        {"attention.head_count_kv", &hp->n_head_kv}, {"feed_forward_length", &hp->n_ff},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        char key[128];
+        uint32_t v;
+        snprintf(key, sizeof key, "%s.%s", hp->arch, keys[i].suffix);
+        if (lk_gguf_get_u32(g, key, &v) && v <= INT32_MAX) *keys[i].dst = (int32_t)v;
+    }
+    const lk_gguf_value *items;
+    uint64_t n;
+    if (lk_gguf_get_str_array(g, "tokenizer.ggml.tokens", &items, &n) && n <= INT32_MAX)
+        hp->n_vocab = (int32_t)n;
+    uint32_t id;
+    if (lk_gguf_get_u32(g, "tokenizer.ggml.bos_token_id", &id) && id < (uint32_t)hp->n_vocab) hp->bos_id = (int32_t)id;
+    if (lk_gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &id) && id < (uint32_t)hp->n_vocab) {
+        hp->eos_ids[0] = (int32_t)id;
+        hp->n_eos = 1;
+    }
+    if (hp->n_head > 0 && hp->n_embd % hp->n_head == 0) hp->head_dim = hp->n_embd / hp->n_head;
+}
+
 static lk_status open_gguf(lk_model_file *mf, lk_error *err) {
     lk_status st = lk_gguf_open(mf->path, &mf->gguf, err);
     if (st != LK_OK) return st;
@@ -84,7 +117,14 @@ static lk_status open_gguf(lk_model_file *mf, lk_error *err) {
         o->nbytes = t->nbytes;
     }
     st = lk_gguf_hparams(g, mf->path, &mf->hp, err);
-    if (st != LK_OK) return st;
+    if (st == LK_ERR_UNSUPPORTED && mf->inspect_only) {
+        /* Still show what the file holds: the architecture name and the
+         * size keys every llama.cpp architecture writes. */
+        snprintf(mf->unsupported, sizeof mf->unsupported, "%s", err ? err->msg : "unsupported");
+        read_generic_gguf_hparams(g, &mf->hp);
+    } else if (st != LK_OK) {
+        return st;
+    }
 
     lk_gguf_str s;
     if (lk_gguf_get_str(g, "general.name", &s)) mf->meta.name = keep(mf, s.ptr, (size_t)s.len);
@@ -294,7 +334,8 @@ static lk_status detect_format(const char *path, lk_format *out, lk_error *err) 
     return LK_OK;
 }
 
-lk_status lk_model_file_open(const char *path, lk_model_file **out, lk_error *err) {
+static lk_status open_model_file(const char *path, bool inspect_only, lk_model_file **out,
+                                 lk_error *err) {
     *out = NULL;
     lk_format fmt;
     lk_status st = detect_format(path, &fmt, err);
@@ -303,6 +344,7 @@ lk_status lk_model_file_open(const char *path, lk_model_file **out, lk_error *er
     if (!mf) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
     lk_arena_init(&mf->strings, 4096);
     mf->format = fmt;
+    mf->inspect_only = inspect_only;
     mf->path = strdup(path);
     /* Drop trailing slashes so messages and folder names read well. */
     for (size_t n = mf->path ? strlen(mf->path) : 0; n > 1 && mf->path[n - 1] == '/'; n--)
@@ -321,6 +363,18 @@ lk_status lk_model_file_open(const char *path, lk_model_file **out, lk_error *er
     mf->meta.n_params = count_params(mf);
     *out = mf;
     return LK_OK;
+}
+
+lk_status lk_model_file_open(const char *path, lk_model_file **out, lk_error *err) {
+    return open_model_file(path, false, out, err);
+}
+
+lk_status lk_model_file_inspect(const char *path, lk_model_file **out, lk_error *err) {
+    return open_model_file(path, true, out, err);
+}
+
+const char *lk_model_file_unsupported(const lk_model_file *mf) {
+    return mf->unsupported[0] ? mf->unsupported : NULL;
 }
 
 void lk_model_file_close(lk_model_file *mf) {
