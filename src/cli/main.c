@@ -17,6 +17,9 @@ typedef struct {
 static const command k_commands[] = {
     {"info", cmd_info, "show what a model file holds (GGUF, HF directory, llama2.c)"},
     {"template", cmd_template, "print the prompt a chat template makes of a conversation"},
+    {"pull", cmd_pull, "download a model from the Hugging Face hub (or HF_ENDPOINT) into the store"},
+    {"list", cmd_list, "list the models in the store (repo, revision, size, format)"},
+    {"rm", cmd_rm, "remove a model from the store"},
 };
 
 void cli_error(const char *fmt, ...) {
