@@ -62,7 +62,7 @@ def hf_repo(repo, big=False):
         ("ln_f.weight", [4], [1.0] * 4)])
 for r in ("test/tiny-hf", "test/gated", "test/evil", "Qwen/Qwen2.5-0.5B-Instruct"):
     hf_repo(r)
-for r in ("test/big", "test/big2", "test/corrupt"):
+for r in ("test/big", "test/big2", "test/big3", "test/big4", "test/corrupt"):
     hf_repo(r, big=True)
 PY
 gguf="$fx/gguf/stories260K.gguf"
@@ -175,6 +175,38 @@ out=$("$bin" pull test/corrupt 2>&1); rc=$?
 [ $rc -eq 1 ] || { echo "FAIL: corrupt exit $rc"; fail=1; }
 check "checksum mismatch" "$out" 'model\.safetensors: checksum mismatch: sha256 [0-9a-f]{64}, the hub says [0-9a-f]{64}; the corrupt file was removed'
 ls "$LLMKIT_HOME/models/test/corrupt/snapshots/main/" | grep -q model.safetensors && { echo "FAIL: corrupt file kept"; fail=1; }
+
+# ---------------------------------------------------------------- a moved branch
+start_hub --commit fedcba9876543210fedcba9876543210fedcba98
+out=$("$bin" pull test/tiny-hf 2>&1) || { echo "FAIL: pull after the branch moved: $out"; fail=1; }
+check "moved branch" "$out" 'test/tiny-hf@main moved from 0123456789ab to fedcba987654: replacing'
+check "refs updated" "$(cat "$LLMKIT_HOME/models/test/tiny-hf/refs/main")" '^fedcba9876543210fedcba9876543210fedcba98$'
+[ -f "$snap/model.safetensors" ] && [ ! -e "$LLMKIT_HOME/models/test/tiny-hf/refs/main@pulling" ] || { echo "FAIL: moved branch re-pull"; fail=1; }
+
+# ---------------------------------------------------------------- the token stays with the hub
+start_hub --gated test/gated=s3cret --cdn-host localhost
+"$bin" rm test/gated 2>/dev/null
+HF_TOKEN=s3cret "$bin" pull test/gated >/dev/null 2>&1 || { echo "FAIL: gated pull via another CDN host"; fail=1; }
+grep -q 'GET /api/models/test/gated/revision/main range=- auth=yes' "$tmp/hub.log" || { echo "FAIL: no token to the API"; fail=1; }
+grep -q 'GET /cdn/test/gated/model.safetensors range=- auth=no' "$tmp/hub.log" || { echo "FAIL: token forwarded to another host"; cat "$tmp/hub.log"; fail=1; }
+
+# ---------------------------------------------------------------- a server that ignores Range
+start_hub --drop-once model.safetensors --no-range
+out=$(LLMKIT_PULL_RETRIES=1 "$bin" pull test/big3 2>&1) || { echo "FAIL: pull without Range support: $out"; fail=1; }
+cmp -s "$tmp/hub/test/big3/model.safetensors" "$LLMKIT_HOME/models/test/big3/snapshots/main/model.safetensors" || { echo "FAIL: file differs after a 200 to a Range request"; fail=1; }
+
+# ---------------------------------------------------------------- a full disk (file size limit)
+out=$(trap '' XFSZ; ulimit -f 16; "$bin" pull test/big4 2>&1); rc=$?
+[ $rc -eq 1 ] || { echo "FAIL: full disk exit $rc"; echo "$out"; fail=1; }
+check "full disk" "$out" 'model\.safetensors\.part: write failed: File too large'
+
+# ---------------------------------------------------------------- progress on a terminal
+if command -v script >/dev/null; then
+  out=$(LLMKIT_HOME="$tmp/store-tty" script -qec "$bin pull test/big" /dev/null 2>&1)
+  check "progress bar on a tty" "$out" 'model\.safetensors +\[#+\] +100% +64\.[0-9] KiB / 64\.[0-9] KiB'
+  out=$("$bin" pull test/big 2>&1)
+  grep -q '100%' <<<"$out" && { echo "FAIL: progress bar drawn into a pipe"; fail=1; }
+fi
 
 # ---------------------------------------------------------------- offline
 stop_hub

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,6 +126,7 @@ static bool finish(CURL *c, CURLcode rc, const char *errbuf, lk_http_result *res
     res->network_error = true;
     snprintf(res->error, sizeof res->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     res->error[strcspn(res->error, "\n")] = '\0';
+    for (size_t n = strlen(res->error); n > 0 && res->error[n - 1] == '.';) res->error[--n] = '\0';
     return false;
 }
 
@@ -245,6 +247,7 @@ static int on_xfer(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t 
 lk_status lk_http_download(const char *url, const char *token, const char *part_path,
                            lk_progress *progress, lk_http_result *res, lk_error *err) {
     memset(res, 0, sizeof *res);
+    res->local_error = true; /* until the transfer starts */
     int fd = open(part_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return lk_error_set(err, LK_ERR_IO, "%s: cannot open for writing: %s", part_path,
@@ -254,6 +257,13 @@ lk_status lk_http_download(const char *url, const char *token, const char *part_
         close(fd);
         return lk_error_set(err, LK_ERR_IO, "%s: not a regular file", part_path);
     }
+    /* Two pulls appending to one part file would interleave their bytes. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return lk_error_set(err, LK_ERR_IO,
+                            "%s: another llmkit pull is writing this file; wait for it to finish",
+                            part_path);
+    }
     header_state hs = {res, 0};
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE];
@@ -262,8 +272,13 @@ lk_status lk_http_download(const char *url, const char *token, const char *part_
         close(fd);
         return err ? err->code : LK_ERR_NOMEM;
     }
+    res->local_error = false;
     file_sink f = {fd, c, (uint64_t)st.st_size, false, 0, progress, res};
-    if (f.offset > 0) curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)f.offset);
+    /* CURLOPT_RANGE rather than RESUME_FROM: libcurl then lets a 200 (a server
+     * that ignores ranges) through, and on_file_body starts the file over. */
+    char range[32];
+    snprintf(range, sizeof range, "%llu-", (unsigned long long)f.offset);
+    if (f.offset > 0) curl_easy_setopt(c, CURLOPT_RANGE, range);
     curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &f);
@@ -278,6 +293,7 @@ lk_status lk_http_download(const char *url, const char *token, const char *part_
     if (rc == CURLE_WRITE_ERROR || close_failed) {
         int e = f.write_errno ? f.write_errno : close_failed;
         res->network_error = false;
+        res->local_error = true;
         return lk_error_set(err, LK_ERR_IO, "%s: write failed: %s%s", part_path, strerror(e),
                             e == ENOSPC ? " (free some space, or move the store with LLMKIT_HOME)"
                                         : "");

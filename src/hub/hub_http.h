@@ -26,6 +26,7 @@ typedef struct {
     uint64_t size;        /* X-Linked-Size, else the full length; 0: unknown */
     char commit[64];      /* X-Repo-Commit; "" when absent */
     bool range_honoured;  /* the server answered a resume with 206 */
+    bool local_error;     /* the part file could not be opened, locked or written */
 } lk_http_result;
 
 /* GETs url into *body (malloc'd, NUL-terminated; free it) of at most

@@ -295,7 +295,7 @@ static lk_status fetch_file(const pull_ctx *c, const char *snap, const char *nam
                                     strerror(errno));
             return LK_OK;
         }
-        if (!r.network_error && r.status == 0) { /* a local failure: write, open */
+        if (r.local_error) { /* the disk, not the network: retrying will not help */
             if (err) *err = derr;
             return s;
         }
@@ -317,15 +317,29 @@ static lk_status fetch_file(const pull_ctx *c, const char *snap, const char *nam
 
 /* ---------------------------------------------------------------- the whole pull */
 
-static lk_status write_ref(const pull_ctx *c, const char *commit, lk_error *err) {
-    char ref[LK_STORE_PATH_MAX], tmp[LK_STORE_PATH_MAX + 8];
+/* The commit in a refs file; "" when absent. */
+static void read_commit(const char *path, char commit[64]) {
+    commit[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (!fgets(commit, 64, f)) commit[0] = '\0';
+    fclose(f);
+    commit[strcspn(commit, "\r\n")] = '\0';
+}
+
+/* Writes `commit` to the revision's refs file, or with `pending` to its
+ * "<rev>@pulling" twin ('@' never occurs in a revision), which records what a
+ * pull in progress is fetching. */
+static lk_status write_ref(const pull_ctx *c, const char *commit, bool pending, lk_error *err) {
+    char ref[LK_STORE_PATH_MAX], tmp[LK_STORE_PATH_MAX + 16];
     lk_status s = lk_store_ref_path(c->repo, c->rev, ref, sizeof ref, err);
     if (s != LK_OK) return s;
+    if (pending) strncat(ref, "@pulling", sizeof ref - strlen(ref) - 1);
     char dir[LK_STORE_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", ref);
     *strrchr(dir, '/') = '\0';
     if ((s = lk_store_mkdirs(dir, err)) != LK_OK) return s;
-    snprintf(tmp, sizeof tmp, "%s.tmp", ref);
+    snprintf(tmp, sizeof tmp, "%s@tmp", ref); /* '@': no revision's name */
     FILE *f = fopen(tmp, "w");
     if (!f) return lk_error_set(err, LK_ERR_IO, "%s: %s", tmp, strerror(errno));
     fprintf(f, "%s\n", commit);
@@ -334,6 +348,27 @@ static lk_status write_ref(const pull_ctx *c, const char *commit, lk_error *err)
         return lk_error_set(err, LK_ERR_IO, "%s: %s", ref, strerror(errno));
     }
     return LK_OK;
+}
+
+/* Before fetching: when the store holds (or was filling) this revision at
+ * another commit (a branch moved), its files are stale: drop the snapshot and
+ * start over. Then record the commit this pull fetches. */
+static lk_status start_snapshot(const pull_ctx *c, const char *commit, lk_error *err) {
+    char ref[LK_STORE_PATH_MAX + 16], old[64];
+    lk_status s = lk_store_ref_path(c->repo, c->rev, ref, sizeof ref - 8, err);
+    if (s != LK_OK) return s;
+    read_commit(ref, old);
+    if (!old[0]) {
+        strcat(ref, "@pulling");
+        read_commit(ref, old);
+    }
+    if (old[0] && strcmp(old, commit) != 0) {
+        notice(c, "%s@%s moved from %.12s to %.12s: replacing the stored copy", c->repo, c->rev,
+               old, commit);
+        s = lk_store_remove(c->repo, c->rev, err);
+        if (s != LK_OK && s != LK_ERR_NOT_FOUND) return s;
+    }
+    return write_ref(c, commit, true, err);
 }
 
 lk_status lk_pull(const char *ref, const lk_pull_options *opt, char *out, size_t n,
@@ -361,6 +396,8 @@ lk_status lk_pull(const char *ref, const lk_pull_options *opt, char *out, size_t
     char snap[LK_STORE_PATH_MAX];
     if (!chosen) s = lk_error_set(err, LK_ERR_NOMEM, "out of memory");
     if (s == LK_OK) s = select_files(&c, &l, chosen, &count, err);
+    const char *commit = l.commit[0] ? l.commit : c.rev;
+    if (s == LK_OK) s = start_snapshot(&c, commit, err);
     if (s == LK_OK) s = lk_store_repo_path(c.repo, c.rev, snap, sizeof snap, err);
     if (s == LK_OK) s = lk_store_mkdirs(snap, err);
     size_t done = 0;
@@ -369,7 +406,13 @@ lk_status lk_pull(const char *ref, const lk_pull_options *opt, char *out, size_t
         notice(&c, "[%zu/%zu] %s", ++done, count, l.names[i]);
         s = fetch_file(&c, snap, l.names[i], err);
     }
-    if (s == LK_OK) s = write_ref(&c, l.commit[0] ? l.commit : c.rev, err);
+    if (s == LK_OK) s = write_ref(&c, commit, false, err);
+    if (s == LK_OK) {
+        char pending[LK_STORE_PATH_MAX + 16];
+        lk_store_ref_path(c.repo, c.rev, pending, sizeof pending - 8, NULL);
+        strcat(pending, "@pulling");
+        unlink(pending);
+    }
     free(chosen);
     listing_free(&l);
     if (s != LK_OK) return s;

@@ -441,7 +441,10 @@ lk_status lk_store_remove(const char *repo, const char *rev, lk_error *err) {
         if (!is_dir(snap))
             return lk_error_set(err, LK_ERR_NOT_FOUND,
                                 "%s@%s is not in the model store (see llmkit list)", repo, rev);
-        if ((st = remove_tree(ref, err)) != LK_OK || (st = remove_tree(snap, err)) != LK_OK)
+        char pending[LK_STORE_PATH_MAX + 16];
+        snprintf(pending, sizeof pending, "%s@pulling", ref);
+        if ((st = remove_tree(ref, err)) != LK_OK || (st = remove_tree(pending, err)) != LK_OK ||
+            (st = remove_tree(snap, err)) != LK_OK)
             return st;
         /* Drop the repo folder once its last revision is gone. */
         lk_store_entry *list;

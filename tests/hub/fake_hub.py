@@ -18,6 +18,10 @@ files. Test modes (flags):
   --corrupt FILE            the CDN serves FILE with one byte changed (sha256 headers unchanged)
   --evil OWNER/NAME         that repo's listing also names "../../escape.json"
   --fail-api N              the first N API requests answer 503
+  --commit SHA              the commit the revisions point at (a branch that moved)
+  --cdn-host HOST           redirect to http://HOST:PORT/cdn/... (another host name for
+                            the same server, e.g. localhost: the token must not follow)
+  --no-range                the CDN ignores Range (answers 200 with the whole file)
 Every request is logged to --log as "METHOD PATH range=R auth=yes|no".
 The port (bound on 127.0.0.1, chosen by the OS) is written to --port-file."""
 import argparse
@@ -28,7 +32,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
-COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 def is_lfs(path):
@@ -109,8 +112,8 @@ class Hub(BaseHTTPRequestHandler):
         files = self.files(d)
         if repo in self.opts.evil:
             files.append("../../escape.json")
-        body = {"id": repo, "sha": COMMIT, "siblings": [{"rfilename": f} for f in files]}
-        self.send(200, json.dumps(body).encode(), {"X-Repo-Commit": COMMIT})
+        body = {"id": repo, "sha": self.opts.commit, "siblings": [{"rfilename": f} for f in files]}
+        self.send(200, json.dumps(body).encode(), {"X-Repo-Commit": self.opts.commit})
 
     def resolve(self, owner, name, rev, file):
         repo = f"{owner}/{name}"
@@ -126,12 +129,17 @@ class Hub(BaseHTTPRequestHandler):
         if is_lfs(path):
             sha = hashlib.sha256(data).hexdigest()
             return self.send(302, b"", {
-                "Location": f"/cdn/{owner}/{name}/{file}",
+                "Location": self.cdn_prefix() + f"/cdn/{owner}/{name}/{file}",
                 "X-Linked-Etag": f'"{sha}"', "ETag": f'"{sha}"',
-                "X-Linked-Size": str(len(data)), "X-Repo-Commit": COMMIT})
+                "X-Linked-Size": str(len(data)), "X-Repo-Commit": self.opts.commit})
         blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-        self.send(200, data, {"ETag": f'"{blob}"', "X-Repo-Commit": COMMIT},
+        self.send(200, data, {"ETag": f'"{blob}"', "X-Repo-Commit": self.opts.commit},
                   "application/octet-stream")
+
+    def cdn_prefix(self):
+        if not self.opts.cdn_host:
+            return ""
+        return f"http://{self.opts.cdn_host}:{self.server.server_address[1]}"
 
     def cdn(self, owner, name, file):
         d = self.repo_dir(owner, name)
@@ -143,7 +151,7 @@ class Hub(BaseHTTPRequestHandler):
             data[len(data) // 2] ^= 0xFF
         start = 0
         rng = self.headers.get("Range")
-        if rng and rng.startswith("bytes=") and rng.endswith("-"):
+        if rng and not self.opts.no_range and rng.startswith("bytes=") and rng.endswith("-"):
             start = int(rng[6:-1])
             if start >= len(data):
                 return self.send(416, b"", {"Content-Range": f"bytes */{len(data)}"})
@@ -169,6 +177,13 @@ class Hub(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # clients that hang up (the tests make some) are not news
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
@@ -179,8 +194,11 @@ def main():
     ap.add_argument("--corrupt", action="append", default=[])
     ap.add_argument("--evil", action="append", default=[])
     ap.add_argument("--fail-api", type=int, default=0)
+    ap.add_argument("--commit", default="0123456789abcdef0123456789abcdef01234567")
+    ap.add_argument("--cdn-host", default="")
+    ap.add_argument("--no-range", action="store_true")
     Hub.opts = ap.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hub)
+    server = Server(("127.0.0.1", 0), Hub)
     with open(Hub.opts.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     os.rename(Hub.opts.port_file + ".tmp", Hub.opts.port_file)
