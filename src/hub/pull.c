@@ -78,21 +78,16 @@ static lk_status fetch_error(const pull_ctx *c, const lk_http_result *r, const c
 
 /* ---------------------------------------------------------------- listing */
 
-typedef struct {
-    char **names;
-    size_t count;
-    char commit[64];
-} listing;
-
-static void listing_free(listing *l) {
+void lk_hub_listing_free(lk_hub_listing *l) {
     for (size_t i = 0; i < l->count; i++) free(l->names[i]);
     free(l->names);
+    l->names = NULL;
+    l->count = 0;
 }
 
-static lk_status parse_listing(const pull_ctx *c, const char *body, size_t len, listing *out,
-                               lk_error *err) {
-    char name[256];
-    snprintf(name, sizeof name, "model info of %s@%s", c->repo, c->rev);
+lk_status lk_hub_parse_listing(const char *body, size_t len, const char *name,
+                               lk_hub_listing *out, lk_error *err) {
+    memset(out, 0, sizeof *out);
     cJSON *root;
     lk_json_obj obj;
     const cJSON *siblings;
@@ -118,10 +113,9 @@ static lk_status parse_listing(const pull_ctx *c, const char *body, size_t len, 
     for (const cJSON *s = siblings->child; s; s = s->next, i++) {
         const char *fname;
         char path[32];
-        snprintf(path, sizeof path, "siblings[%zu]", i);
-        if ((st = lk_json_value_string(cJSON_GetObjectItemCaseSensitive(s, "rfilename"), name,
-                                       path, &fname, err)) != LK_OK)
-            break;
+        snprintf(path, sizeof path, "siblings[%zu].rfilename", i);
+        const cJSON *v = cJSON_IsObject(s) ? cJSON_GetObjectItemCaseSensitive(s, "rfilename") : NULL;
+        if ((st = lk_json_value_string(v, name, path, &fname, err)) != LK_OK) break;
         /* A name that could leave the snapshot folder refuses the whole pull:
          * a listing that holds one is not to be trusted. */
         if ((st = lk_hub_check_filename(fname, err)) != LK_OK) {
@@ -136,11 +130,11 @@ static lk_status parse_listing(const pull_ctx *c, const char *body, size_t len, 
         out->count++;
     }
     cJSON_Delete(root);
-    if (st != LK_OK) listing_free(out);
+    if (st != LK_OK) lk_hub_listing_free(out);
     return st;
 }
 
-static lk_status fetch_listing(const pull_ctx *c, listing *out, lk_error *err) {
+static lk_status fetch_listing(const pull_ctx *c, lk_hub_listing *out, lk_error *err) {
     char url[URL_MAX], rev_esc[3 * LK_REVISION_MAX + 1];
     lk_status st = lk_http_escape_path(c->rev, false, rev_esc, sizeof rev_esc, err);
     if (st != LK_OK) return st;
@@ -154,7 +148,9 @@ static lk_status fetch_listing(const pull_ctx *c, listing *out, lk_error *err) {
         st = lk_http_get(url, c->token, LISTING_MAX, &body, &len, &r, err);
         if (st != LK_OK && !r.network_error) return st;
         if (st == LK_OK && r.status == 200) {
-            st = parse_listing(c, body, len, out, err);
+            char name[LK_REPO_ID_MAX + LK_REVISION_MAX + 32];
+            snprintf(name, sizeof name, "model info of %s@%s", c->repo, c->rev);
+            st = lk_hub_parse_listing(body, len, name, out, err);
             if (st == LK_OK && !out->commit[0] && r.commit[0] &&
                 lk_hub_check_revision(r.commit, NULL) == LK_OK)
                 snprintf(out->commit, sizeof out->commit, "%s", r.commit);
@@ -191,7 +187,7 @@ static bool has_suffix(const char *s, const char *suffix) {
 }
 
 /* Marks the files to fetch in `chosen` (one flag per listing entry). */
-static lk_status select_files(const pull_ctx *c, const listing *l, bool *chosen, size_t *count,
+static lk_status select_files(const pull_ctx *c, const lk_hub_listing *l, bool *chosen, size_t *count,
                               lk_error *err) {
     const lk_pull_options *o = c->opt;
     const char *file = o ? o->file : NULL;
@@ -389,7 +385,7 @@ lk_status lk_pull(const char *ref, const lk_pull_options *opt, char *out, size_t
     c.retries = opt && opt->retries >= 0 ? opt->retries : 5;
     c.backoff_ms = opt && opt->backoff_ms > 0 ? opt->backoff_ms : 1000;
 
-    listing l = {0};
+    lk_hub_listing l = {0};
     if ((s = fetch_listing(&c, &l, err)) != LK_OK) return s;
     bool *chosen = calloc(l.count ? l.count : 1, sizeof *chosen);
     size_t count = 0;
@@ -414,7 +410,7 @@ lk_status lk_pull(const char *ref, const lk_pull_options *opt, char *out, size_t
         unlink(pending);
     }
     free(chosen);
-    listing_free(&l);
+    lk_hub_listing_free(&l);
     if (s != LK_OK) return s;
     char arg[LK_REPO_ID_MAX + LK_REVISION_MAX + 2];
     snprintf(arg, sizeof arg, "%s@%s", c.repo, c.rev);

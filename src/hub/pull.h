@@ -48,6 +48,20 @@ typedef struct {
 lk_status lk_pull(const char *ref, const lk_pull_options *opt, char *out, size_t n,
                   lk_error *err);
 
+/* A revision's file list, from the model-info API's JSON. */
+typedef struct {
+    char **names;    /* siblings[].rfilename, each valid (lk_hub_check_filename) */
+    size_t count;
+    char commit[64]; /* "sha" when it is a plain commit-like name; else "" */
+} lk_hub_listing;
+
+/* Parses the API answer; `name` names it in messages. One file name that
+ * fails validation refuses the whole listing (LK_ERR_FORMAT). Free with
+ * lk_hub_listing_free. */
+lk_status lk_hub_parse_listing(const char *body, size_t len, const char *name,
+                               lk_hub_listing *out, lk_error *err);
+void lk_hub_listing_free(lk_hub_listing *l);
+
 /* The default selection: is this repo file one llmkit needs? `gguf_chosen`
  * drops safetensors weights (a .gguf was chosen instead). */
 bool lk_pull_default_file(const char *name, bool gguf_chosen);
