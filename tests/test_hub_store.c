@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hub/hub_http.h"
 #include "hub/pull.h"
 #include "hub/store.h"
 #include "test.h"
@@ -97,6 +98,53 @@ static void test_default_selection(void) {
     CHECK(!lk_pull_default_file("onnx/model.safetensors", false));
     CHECK(!lk_pull_default_file("README.md", false));
     CHECK(!lk_pull_default_file("pytorch_model.bin", false));
+}
+
+static void test_listing(void) {
+    lk_hub_listing l;
+    lk_error err;
+    const char *good = "{\"id\":\"a/b\",\"sha\":\"abc123\",\"siblings\":[{\"rfilename\":\"config.json\"},"
+                       "{\"rfilename\":\"onnx/m.onnx\",\"size\":3}]}";
+    CHECK_OK(lk_hub_parse_listing(good, strlen(good), "info", &l, &err), &err);
+    CHECK_EQ_INT(l.count, 2);
+    if (l.count == 2) CHECK_EQ_STR(l.names[1], "onnx/m.onnx");
+    CHECK_EQ_STR(l.commit, "abc123");
+    lk_hub_listing_free(&l);
+    /* A commit that is not a plain name is dropped, not used as a file name. */
+    const char *odd_sha = "{\"sha\":\"../x\",\"siblings\":[]}";
+    CHECK_OK(lk_hub_parse_listing(odd_sha, strlen(odd_sha), "info", &l, &err), &err);
+    CHECK_EQ_STR(l.commit, "");
+    lk_hub_listing_free(&l);
+    static const char *bad[] = {
+        "{\"siblings\":[{\"rfilename\":\"../../escape.json\"}]}",
+        "{\"siblings\":[{\"rfilename\":\"/etc/passwd\"}]}",
+        "{\"siblings\":[{\"rfilename\":\"a\\\\b\"}]}",
+        "{\"siblings\":[{\"rfilename\":\"ok.json\"},{\"rfilename\":\"x/\\u0000y\"}]}",
+        "{\"siblings\":[{\"rfilename\":3}]}",
+        "{\"siblings\":[\"config.json\"]}",
+        "{\"siblings\":{}}",
+        "{}",
+        "[]",
+        "{\"siblings\":[",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_MSG(lk_hub_parse_listing(bad[i], strlen(bad[i]), "info", &l, &err) != LK_OK,
+                  "accepted %s", bad[i]);
+    }
+    CHECK(lk_hub_parse_listing(bad[0], strlen(bad[0]), "info", &l, &err) == LK_ERR_FORMAT);
+    CHECK(strstr(err.msg, "escape the model store") != NULL);
+}
+
+static void test_escape(void) {
+    char out[64];
+    lk_error err;
+    CHECK_OK(lk_http_escape_path("onnx/a b+c.json", true, out, sizeof out, &err), &err);
+    CHECK_EQ_STR(out, "onnx/a%20b%2Bc.json");
+    CHECK_OK(lk_http_escape_path("refs/pr/1", false, out, sizeof out, &err), &err);
+    CHECK_EQ_STR(out, "refs%2Fpr%2F1");
+    CHECK_OK(lk_http_escape_path("\xe4\xb8\xad.gguf", true, out, sizeof out, &err), &err);
+    CHECK_EQ_STR(out, "%E4%B8%AD.gguf");
+    CHECK(lk_http_escape_path("aaaaaaaa", true, out, 8, &err) == LK_ERR_RANGE);
 }
 
 static void touch(const char *path, const char *text) {
@@ -209,6 +257,8 @@ int main(void) {
     test_filenames();
     test_parse_ref();
     test_default_selection();
+    test_listing();
+    test_escape();
     test_store();
     return lk_test_finish("test_hub_store");
 }
