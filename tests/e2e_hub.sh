@@ -27,7 +27,8 @@ start_hub() { # start_hub [fake_hub.py flags...]: sets HF_ENDPOINT
   export HF_ENDPOINT="http://127.0.0.1:$(cat "$tmp/port")"
 }
 export LLMKIT_HOME="$tmp/store" LLMKIT_PULL_BACKOFF_MS=10 LLMKIT_PULL_RETRIES=0
-unset HF_TOKEN
+unset HF_TOKEN http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy='*' NO_PROXY='*'  # the fake hub is local: never through a proxy
 
 # ---------------------------------------------------------------- the repos
 # A tiny gpt2 HF folder (written here: config + safetensors), several copies.

@@ -85,6 +85,7 @@ int main(void) {
     pid_t hub = start_hub(root, tmp, url, sizeof url);
     if (hub < 0) lk_test_skip("the fake hub did not start");
     setenv("HF_ENDPOINT", url, 1);
+    setenv("no_proxy", "*", 1); /* the fake hub is local: never through a proxy */
     int notices = 0;
     lk_pull_options opt = {.retries = 0, .notice = on_notice, .user = &notices};
     CHECK_OK(lk_store_default_model_ex(out, sizeof out, &opt, &err), &err);
