@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "hub/store.h"
 #include "tensor/dtype.h"
 
 static const char *format_name(lk_format f) {
@@ -181,12 +182,13 @@ static int print_json(const lk_model_file *mf, bool tensors) {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: llmkit info PATH [--json] [--tensors]\n"
+            "usage: llmkit info MODEL [--json] [--tensors]\n"
             "\n"
             "Shows what a model file holds: architecture, parameter count, hyper-parameters,\n"
             "tensor counts and bytes per dtype, tokenizer, special tokens, chat template.\n"
             "PATH is a .gguf file (any shard of a split model), a Hugging Face model folder\n"
-            "(config.json + *.safetensors), a .safetensors file or a llama2.c .bin checkpoint.\n"
+            "(config.json + *.safetensors), a .safetensors file or a llama2.c .bin checkpoint;\n"
+            "MODEL is such a PATH, or a REPO_ID[@REVISION] pulled with `llmkit pull`.\n"
             "\n"
             "  --json     machine-readable output\n"
             "  --tensors  list every tensor (name, dtype, shape, bytes)\n");
@@ -217,7 +219,10 @@ int cmd_info(int argc, char **argv) {
     }
     lk_error err;
     lk_model_file *mf;
-    if (lk_model_file_inspect(path, &mf, &err) != LK_OK) return cli_fail(&err);
+    char resolved[LK_STORE_PATH_MAX]; /* a path, or a repo id pulled into the store */
+    if (lk_store_resolve(path, resolved, sizeof resolved, &err) != LK_OK ||
+        lk_model_file_inspect(resolved, &mf, &err) != LK_OK)
+        return cli_fail(&err);
     int rc = 0;
     if (json) rc = print_json(mf, tensors);
     else print_text(mf, tensors);

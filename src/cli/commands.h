@@ -3,6 +3,8 @@
 #ifndef LK_CLI_COMMANDS_H
 #define LK_CLI_COMMANDS_H
 
+#include <stddef.h>
+
 #include "llmkit.h"
 
 int cmd_info(int argc, char **argv);
@@ -11,6 +13,13 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_template(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+
+/* For chat/serve given no MODEL: the default model's path in the store,
+ * pulled first (saying so on stderr) when missing. 0 ok, 1 failed (printed). */
+int cli_default_model(char *out, size_t n);
 
 /* Prints "llmkit: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

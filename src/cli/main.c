@@ -21,6 +21,9 @@ static const command k_commands[] = {
     {"run", cmd_run, "generate text from a prompt (streams to stdout)"},
     {"bench", cmd_bench, "prompt-processing and generation speed (tokens/s), like llama-bench"},
     {"template", cmd_template, "print the prompt a chat template makes of a conversation"},
+    {"pull", cmd_pull, "download a model from the Hugging Face hub (or HF_ENDPOINT) into the store"},
+    {"list", cmd_list, "list the models in the store (repo, revision, size, format)"},
+    {"rm", cmd_rm, "remove a model from the store"},
 };
 
 void cli_error(const char *fmt, ...) {
