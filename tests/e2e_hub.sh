@@ -113,6 +113,9 @@ if [ -f "$gguf" ]; then
   check "gguf path" "$out" 'snapshots/main/stories260K\.gguf$'
   [ ! -e "$LLMKIT_HOME/models/test/tiny-gguf/snapshots/main/stories260K-copy.gguf" ] || { echo "FAIL: unchosen gguf fetched"; fail=1; }
   check "info gguf by repo id" "$("$bin" info test/tiny-gguf 2>&1)" '^dim: +64$'
+  # Every MODEL argument takes a stored repo id.
+  check "tokenize by repo id" "$("$bin" tokenize test/tiny-gguf "Once upon a time" 2>&1)" '403'
+  check "run by repo id" "$("$bin" run test/tiny-gguf -p "Once upon a time" -n 8 --temp 0 2>/dev/null)" 'there was a little girl'
   out=$("$bin" pull test/tiny-gguf --file nope.gguf 2>&1); rc=$?
   [ $rc -eq 1 ] || { echo "FAIL: --file missing exit $rc"; fail=1; }
   check "--file missing" "$out" "has no file 'nope.gguf'.*stories260K-copy.gguf"

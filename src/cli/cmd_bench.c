@@ -128,6 +128,9 @@ int cmd_bench(int argc, char **argv) {
     lk_model_params_default(&mp);
     mp.n_threads = threads;
     lk_model *m;
+    char model_path[4096];
+    if (cli_resolve_model(path, model_path, sizeof model_path) != 0) return 1;
+    path = model_path;
     if (lk_model_load(path, &mp, &m, &err) != LK_OK) return cli_fail(&err);
     const lk_hparams *hp = lk_model_hparams(m);
     lk_context_params cp;

@@ -108,6 +108,12 @@ int cmd_pull(int argc, char **argv) {
     return 0;
 }
 
+int cli_resolve_model(const char *arg, char *out, size_t n) {
+    lk_error err;
+    if (lk_store_resolve(arg, out, n, &err) != LK_OK) return cli_fail(&err);
+    return 0;
+}
+
 int cli_default_model(char *out, size_t n) {
     lk_error err;
     lk_status s = lk_store_default_model_ex(out, n, NULL, &err);

@@ -236,6 +236,9 @@ int cmd_run(int argc, char **argv) {
     float *logits = NULL;
     rc = 1;
 
+    char model_path[4096];
+    if (cli_resolve_model(a.model, model_path, sizeof model_path) != 0) goto out;
+    a.model = model_path;
     if (lk_model_file_open(a.model, &mf, &err) != LK_OK) goto fail;
     const char *tok_path = a.tokenizer ? a.tokenizer : a.model;
     if (!a.tokenizer && lk_model_file_format(mf) == LK_FORMAT_LLAMA2C) {

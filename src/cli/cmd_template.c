@@ -120,6 +120,9 @@ int cmd_template(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    char model_path[4096];
+    if (cli_resolve_model(tmpl_path, model_path, sizeof model_path) != 0) return 1;
+    tmpl_path = model_path;
     int64_t now = 0;
     if (date) {
         struct tm tm = {0};

@@ -111,7 +111,12 @@ int cmd_tokenize(int argc, char **argv) {
         text = buf;
     }
     lk_tokenizer *tok;
-    if (lk_tokenizer_load(model, &tok, &err) != LK_OK) {
+    char model_path[4096];
+    if (cli_resolve_model(model, model_path, sizeof model_path) != 0) {
+        free(buf);
+        return 1;
+    }
+    if (lk_tokenizer_load(model_path, &tok, &err) != LK_OK) {
         free(buf);
         return cli_fail(&err);
     }
@@ -202,7 +207,12 @@ int cmd_detokenize(int argc, char **argv) {
     }
     lk_error err;
     lk_tokenizer *tok;
-    if (lk_tokenizer_load(model, &tok, &err) != LK_OK) {
+    char model_path[4096];
+    if (cli_resolve_model(model, model_path, sizeof model_path) != 0) {
+        free(ids);
+        return 1;
+    }
+    if (lk_tokenizer_load(model_path, &tok, &err) != LK_OK) {
         free(ids);
         return cli_fail(&err);
     }

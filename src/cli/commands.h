@@ -20,6 +20,10 @@ int cmd_rm(int argc, char **argv);
 /* For chat/serve given no MODEL: the default model's path in the store,
  * pulled first (saying so on stderr) when missing. 0 ok, 1 failed (printed). */
 int cli_default_model(char *out, size_t n);
+/* MODEL arguments: an existing path as it is, else a repo id (owner/name[@rev])
+ * pulled into the store becomes its folder or .gguf. Prints the error and
+ * returns 1 when it is neither. */
+int cli_resolve_model(const char *arg, char *out, size_t n);
 
 /* Prints "llmkit: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
