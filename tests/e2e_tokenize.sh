@@ -34,6 +34,21 @@ expect "parse-special" "1 1" "$("$bin" tokenize "$spm" "<s>" --parse-special)"
 expect "detokenize stdin" "Hello world" "$(echo 15496 995 | "$bin" detokenize "$gpt2")"
 expect "tok512" "Once upon a time" "$("$bin" detokenize "$tok512" 1 403 407 261 378 --skip-special)"
 
+# A T5 (Unigram) GGUF vocabulary, written from t5-small's tokenizer.json by
+# an independent Python GGUF writer laid out as llama.cpp's converter does.
+t5json=$fx/tokenizers/t5-small/tokenizer.json
+py=$(command -v python3 || true)
+if [ -f "$t5json" ] && [ -n "$py" ]; then
+  t5=$(mktemp --suffix=.gguf); trap 'rm -f "$tmp" "$t5"' EXIT
+  "$py" "${LLMKIT_SOURCE_DIR:-.}/tests/ref/t5_vocab_gguf.py" "$t5json" "$t5" || { echo "FAIL t5 gguf writer"; fail=1; }
+  expect "t5 ids" "8774 296 1" "$("$bin" tokenize "$t5" "Hello world")"
+  expect "t5 no-special" "2018 8774" "$("$bin" tokenize "$t5" "Hi  Hello" --no-special)"
+  expect "t5 pieces" "$(printf '8774\t\xe2\x96\x81Hello\n1\t</s>')" "$("$bin" tokenize "$t5" Hello --pieces)"
+  expect "t5 detokenize" "Hello world" "$("$bin" detokenize "$t5" 8774 296 1 --skip-special)"
+else
+  echo "skip t5 GGUF part: t5-small/tokenizer.json or python3 absent"
+fi
+
 "$bin" tokenize "$spm" --help | grep -q "usage: llmkit tokenize" || { echo "FAIL tokenize --help"; fail=1; }
 "$bin" detokenize "$spm" --help | grep -q "usage: llmkit detokenize" || { echo "FAIL detokenize --help"; fail=1; }
 "$bin" tokenize >/dev/null 2>&1; expect "usage exit code" 2 $?

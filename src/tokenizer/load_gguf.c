@@ -3,8 +3,9 @@
  *
  * model "llama" -> SPM (scores order the merges), "gpt2" -> byte-level BPE
  * with the pre-tokenizer regexes named by tokenizer.ggml.pre, "bert" ->
- * WordPiece with U+2581 word starts. Defaults for absent keys are
- * llama.cpp's. */
+ * WordPiece with U+2581 word starts, "t5" -> Unigram with SentencePiece's
+ * precompiled charsmap. Defaults for absent keys are llama.cpp's. */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,73 @@ static bool get_flag(const lk_gguf *g, const char *key, bool dflt) {
     return lk_gguf_get_bool(g, key, &b) ? b : dflt;
 }
 
+/* tokenizer.ggml.model "t5" (llama.cpp's UGM). llama.cpp's converter
+ * writes the SentencePiece model's pieces, scores and types, its
+ * normalizer_spec (add_dummy_prefix -> add_space_prefix,
+ * remove_extra_whitespaces, and precompiled_charsmap as a UINT8 array: the
+ * same bytes HF's tokenizer.json holds in base64), and, from
+ * added_tokens.json, USER_DEFINED pieces. It is set up as the pipeline HF
+ * builds from the same SentencePiece model (t5-small's tokenizer.json):
+ * Precompiled normalizer, WhitespaceSplit when extra whitespace is
+ * removed, Metaspace (prefix U+2581 when add_space_prefix), Unigram. */
+static lk_status setup_unigram(const lk_gguf *g, const char *path, lk_tokenizer *t, lk_error *err) {
+    t->uscore = malloc((size_t)t->n_vocab * sizeof *t->uscore);
+    if (!t->uscore) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+    /* The unknown-character cost is min score - 10 over NORMAL pieces, as in
+     * llama.cpp (HF takes all SentencePiece pieces, whose non-normal ones
+     * score 0, so the minimum is the same). */
+    t->ugm_min_score = DBL_MAX;
+    for (int32_t i = 0; i < t->n_vocab; i++) {
+        t->uscore[i] = t->score[i]; /* float -> double is exact, as HF's f64 copies of SentencePiece's floats */
+        if (t->type[i] == LK_TOKEN_NORMAL && t->uscore[i] < t->ugm_min_score) t->ugm_min_score = t->uscore[i];
+    }
+    if (t->ugm_min_score == DBL_MAX) t->ugm_min_score = 0.0;
+
+    const lk_gguf_value *cm = lk_gguf_get(g, "tokenizer.ggml.precompiled_charsmap");
+    if (cm) {
+        if (cm->type != LK_GGUF_ARRAY || (cm->arr.elem_type != LK_GGUF_UINT8 && cm->arr.elem_type != LK_GGUF_INT8))
+            return lk_error_set(err, LK_ERR_FORMAT,
+                                "%s: tokenizer.ggml.precompiled_charsmap must be an array of uint8 (the "
+                                "SentencePiece normalizer's bytes)", path);
+        if (cm->arr.n > 0) {
+            lk_norm_step step = {.kind = LK_NORM_PRECOMPILED};
+            /* a copy: the step owns it and the trie needs 4-byte alignment */
+            step.content = malloc((size_t)cm->arr.n);
+            if (!step.content) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+            memcpy(step.content, cm->arr.data, (size_t)cm->arr.n);
+            step.content_len = (size_t)cm->arr.n;
+            if (!lk_precompiled_init(&step)) {
+                free(step.content);
+                return lk_error_set(err, LK_ERR_FORMAT,
+                                    "%s: tokenizer.ggml.precompiled_charsmap is not a valid SentencePiece "
+                                    "charsmap (a uint32 trie size, the trie, then the replacements)", path);
+            }
+            t->norm = malloc(sizeof *t->norm);
+            if (!t->norm) {
+                free(step.content);
+                return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+            }
+            t->norm[0] = step;
+            t->n_norm = 1;
+        }
+    }
+
+    /* llama.cpp's defaults: no dummy prefix, extra whitespace kept, unless
+     * the keys say otherwise (the converter always writes both). */
+    bool prefix = get_flag(g, "tokenizer.ggml.add_space_prefix", false);
+    bool remove_ws = get_flag(g, "tokenizer.ggml.remove_extra_whitespaces", false);
+    lk_status st;
+    if (remove_ws) { /* HF's WhitespaceSplit */
+        st = lk_pretok_add_regex(t, "\\s+", LK_SPLIT_REMOVED, false, err);
+        if (st != LK_OK) return st;
+    }
+    lk_pretok_step ms = {.kind = LK_PRE_METASPACE, .prepend = prefix ? 2 : 0, .split = true};
+    st = lk_pretok_add_step(t, &ms, err);
+    if (st != LK_OK) return st;
+    t->dec = LK_DEC_SPACE_MARKER | (prefix ? LK_DEC_STRIP_ONE : 0);
+    return LK_OK;
+}
+
 lk_status lk_tokenizer_from_gguf(const lk_gguf *g, const char *path, lk_tokenizer **out, lk_error *err) {
     *out = NULL;
     lk_gguf_str model;
@@ -39,8 +107,9 @@ lk_status lk_tokenizer_from_gguf(const lk_gguf *g, const char *path, lk_tokenize
     if (strcmp(mname, "llama") == 0) kind = LK_TOKMODEL_SPM;
     else if (strcmp(mname, "gpt2") == 0) kind = LK_TOKMODEL_BPE;
     else if (strcmp(mname, "bert") == 0) kind = LK_TOKMODEL_WPM;
+    else if (strcmp(mname, "t5") == 0) kind = LK_TOKMODEL_UGM;
     else return lk_error_set(err, LK_ERR_UNSUPPORTED,
-                             "%s: tokenizer.ggml.model \"%s\" is not supported (llama, gpt2, bert)", path, mname);
+                             "%s: tokenizer.ggml.model \"%s\" is not supported (llama, gpt2, bert, t5)", path, mname);
 
     const lk_gguf_value *tokens;
     uint64_t n;
@@ -121,6 +190,11 @@ lk_status lk_tokenizer_from_gguf(const lk_gguf *g, const char *path, lk_tokenize
             st = lk_tok_add_merge(t, a, b, (int32_t)i, r, err);
             if (st != LK_OK) goto fail;
         }
+    } else if (kind == LK_TOKMODEL_UGM) {
+        t->bos = -1, t->eos = 1, t->unk = 2;
+        add_eos_dflt = true;
+        st = setup_unigram(g, path, t, err);
+        if (st != LK_OK) goto fail;
     } else {
         t->bos = 101, t->eos = 102, t->unk = 100;
         t->wp_gguf = true;
@@ -131,7 +205,7 @@ lk_status lk_tokenizer_from_gguf(const lk_gguf *g, const char *path, lk_tokenize
     t->eos = get_id(g, "tokenizer.ggml.eos_token_id", t->eos);
     t->unk = get_id(g, "tokenizer.ggml.unknown_token_id", t->unk);
     t->sep = get_id(g, "tokenizer.ggml.seperator_token_id", -1);
-    t->pad = get_id(g, "tokenizer.ggml.padding_token_id", -1);
+    t->pad = get_id(g, "tokenizer.ggml.padding_token_id", kind == LK_TOKMODEL_UGM ? 0 : -1);
     if (kind == LK_TOKMODEL_WPM) {
         /* llama.cpp's BERT: [CLS] text [SEP], stored as bos/eos or cls/sep ids */
         t->cls = get_id(g, "tokenizer.ggml.cls_token_id", t->bos);
