@@ -9,32 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/bytes.h"
 #include "base/error.h"
 #include "tokenizer/tokenizer.h"
-
-typedef struct {
-    char *v;
-    size_t n, cap;
-    bool oom;
-} lk_bytes;
-
-static void bytes_put(lk_bytes *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *v = realloc(b->v, cap);
-        if (!v) {
-            b->oom = true;
-            return;
-        }
-        b->v = v;
-        b->cap = cap;
-    }
-    memcpy(b->v + b->n, s, n);
-    b->n += n;
-    b->v[b->n] = '\0';
-}
 
 static int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -66,14 +43,14 @@ static void token_bytes(const lk_tokenizer *t, int32_t id, bool skip_special, bo
     if (ty == LK_TOKEN_CONTROL || (ty == LK_TOKEN_UNKNOWN && is_added(t, id))) {
         if (skip_special) return;
         /* HF's WordPiece decoder joins every token, special ones too, with spaces */
-        if ((t->dec & LK_DEC_WORDPIECE) && !*first) bytes_put(out, " ", 1);
-        bytes_put(out, p, n);
+        if ((t->dec & LK_DEC_WORDPIECE) && !*first) lk_bytes_put(out, " ", 1);
+        lk_bytes_put(out, p, n);
         *first = false;
         return;
     }
     if (ty == LK_TOKEN_USER_DEFINED) {
-        if ((t->dec & LK_DEC_WORDPIECE) && !*first) bytes_put(out, " ", 1);
-        bytes_put(out, p, n);
+        if ((t->dec & LK_DEC_WORDPIECE) && !*first) lk_bytes_put(out, " ", 1);
+        lk_bytes_put(out, p, n);
         *first = false;
         return;
     }
@@ -85,7 +62,7 @@ static void token_bytes(const lk_tokenizer *t, int32_t id, bool skip_special, bo
                 *first = false;
                 return;
             }
-            bytes_put(out, &c, 1);
+            lk_bytes_put(out, &c, 1);
             *first = false;
             return;
         }
@@ -96,7 +73,7 @@ static void token_bytes(const lk_tokenizer *t, int32_t id, bool skip_special, bo
             p += pl;
             n -= pl;
         } else if (!*first) {
-            bytes_put(out, " ", 1);
+            lk_bytes_put(out, " ", 1);
         }
     }
     size_t start = out->n;
@@ -105,11 +82,11 @@ static void token_bytes(const lk_tokenizer *t, int32_t id, bool skip_special, bo
         size_t k = lk_tok_utf8_next(p + i, n - i, &cp);
         if ((t->dec & LK_DEC_BYTELEVEL) && cp < 0x144 && t->cp_byte[cp] >= 0 && k > 0) {
             char c = (char)t->cp_byte[cp];
-            bytes_put(out, &c, 1);
+            lk_bytes_put(out, &c, 1);
         } else if ((t->dec & LK_DEC_SPACE_MARKER) && cp == 0x2581) {
-            bytes_put(out, " ", 1);
+            lk_bytes_put(out, " ", 1);
         } else {
-            bytes_put(out, p + i, k);
+            lk_bytes_put(out, p + i, k);
         }
         i += k ? k : 1;
     }
@@ -146,7 +123,7 @@ lk_status lk_tokenizer_decode(const lk_tokenizer *t, const int32_t *ids, size_t 
     *text = NULL;
     if (len) *len = 0;
     lk_bytes out = {0};
-    bytes_put(&out, "", 0);
+    lk_bytes_put(&out, "", 0);
     bool first = true;
     for (size_t i = 0; i < n_ids; i++) {
         if (ids[i] < 0 || ids[i] >= t->n_vocab) {
@@ -220,14 +197,14 @@ static void drain(lk_detokenizer *d, bool final) {
         uint32_t cp;
         size_t k = lk_tok_utf8_next(p + i, n - i, &cp);
         if (!(cp == 0xFFFD && k == 1)) { /* a whole, valid character */
-            bytes_put(&d->out, p + i, k);
+            lk_bytes_put(&d->out, p + i, k);
             i += k;
             continue;
         }
         /* Invalid, or the start of a character that has not fully arrived. */
         size_t inc = incomplete_prefix((const uint8_t *)p + i, n - i);
         if (inc > 0 && i + inc == n && !final) break;
-        bytes_put(&d->out, "\xef\xbf\xbd", 3);
+        lk_bytes_put(&d->out, "\xef\xbf\xbd", 3);
         i += inc > 0 ? inc : 1;
     }
     if (i > 0) memmove(d->pending.v, p + i, n - i);
@@ -236,7 +213,7 @@ static void drain(lk_detokenizer *d, bool final) {
 
 const char *lk_detokenizer_push(lk_detokenizer *d, int32_t id, size_t *len) {
     d->out.n = 0;
-    bytes_put(&d->out, "", 0);
+    lk_bytes_put(&d->out, "", 0);
     token_bytes(d->tok, id, d->skip_special, &d->first, &d->pending);
     drain(d, false);
     if (len) *len = d->out.oom ? 0 : d->out.n;
@@ -245,7 +222,7 @@ const char *lk_detokenizer_push(lk_detokenizer *d, int32_t id, size_t *len) {
 
 const char *lk_detokenizer_flush(lk_detokenizer *d, size_t *len) {
     d->out.n = 0;
-    bytes_put(&d->out, "", 0);
+    lk_bytes_put(&d->out, "", 0);
     drain(d, true);
     if (len) *len = d->out.oom ? 0 : d->out.n;
     return d->out.oom ? "" : d->out.v;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "base/bytes.h"
 #include "tokenizer/tokenizer.h"
 
 void lk_norm_steps_free(lk_tokenizer *t) {
@@ -22,33 +23,9 @@ void lk_norm_steps_free(lk_tokenizer *t) {
     t->n_norm = 0;
 }
 
-typedef struct {
-    char *v;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void put(sbuf *b, const char *s, size_t n) {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *v = realloc(b->v, cap);
-        if (!v) {
-            b->oom = true;
-            return;
-        }
-        b->v = v;
-        b->cap = cap;
-    }
-    memcpy(b->v + b->n, s, n);
-    b->n += n;
-    b->v[b->n] = '\0';
-}
-
-static void put_cp(sbuf *b, uint32_t cp) {
+static void put_cp(lk_bytes *b, uint32_t cp) {
     char tmp[4];
-    put(b, tmp, lk_utf8_encode(cp, tmp));
+    lk_bytes_put(b, tmp, lk_utf8_encode(cp, tmp));
 }
 
 static bool is_cjk(uint32_t c) {
@@ -106,7 +83,7 @@ static const char *precompiled_lookup(const lk_norm_step *st, const char *s, siz
 /* As HF (spm_precompiled) does: per extended grapheme cluster, the whole
  * cluster's replacement when it has one (clusters under 6 bytes), else
  * each character's replacement, else the character itself. */
-static void precompiled(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
+static void precompiled(const lk_norm_step *st, const char *s, size_t n, lk_bytes *o) {
     size_t i = 0;
     while (i < n) {
         /* the grapheme cluster s[i..j) */
@@ -124,13 +101,13 @@ static void precompiled(const lk_norm_step *st, const char *s, size_t n, sbuf *o
         size_t rl;
         const char *r = j - i < 6 ? precompiled_lookup(st, s + i, j - i, &rl) : NULL;
         if (r) {
-            put(o, r, rl);
+            lk_bytes_put(o, r, rl);
         } else {
             for (size_t c = i; c < j;) {
                 size_t k = lk_tok_utf8_next(s + c, j - c, &cp);
                 r = precompiled_lookup(st, s + c, k, &rl);
-                if (r) put(o, r, rl);
-                else put(o, s + c, k);
+                if (r) lk_bytes_put(o, r, rl);
+                else lk_bytes_put(o, s + c, k);
                 c += k;
             }
         }
@@ -138,7 +115,7 @@ static void precompiled(const lk_norm_step *st, const char *s, size_t n, sbuf *o
     }
 }
 
-static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
+static void apply(const lk_norm_step *st, const char *s, size_t n, lk_bytes *o) {
     switch (st->kind) {
     case LK_NORM_PRECOMPILED:
         precompiled(st, s, n, o);
@@ -155,8 +132,8 @@ static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
         utf8proc_uint8_t *r = NULL;
         utf8proc_ssize_t k = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &r,
                                           (utf8proc_option_t)opt);
-        if (k >= 0) put(o, (const char *)r, (size_t)k);
-        else put(o, s, n); /* invalid UTF-8: left as it is */
+        if (k >= 0) lk_bytes_put(o, (const char *)r, (size_t)k);
+        else lk_bytes_put(o, s, n); /* invalid UTF-8: left as it is */
         free(r);
         return;
     }
@@ -169,26 +146,26 @@ static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
             size_t k = lk_tok_utf8_next(s + i, n - i, &cp);
             bool invalid = cp == 0xFFFD && k == 1;
             if (invalid) {
-                put(o, s + i, 1);
+                lk_bytes_put(o, s + i, 1);
             } else if (st->kind == LK_NORM_LOWER) {
                 put_cp(o, (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp));
             } else if (st->kind == LK_NORM_STRIP_ACCENTS) {
-                if (utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_MN) put(o, s + i, k);
+                if (utf8proc_category((utf8proc_int32_t)cp) != UTF8PROC_CATEGORY_MN) lk_bytes_put(o, s + i, k);
             } else if (st->kind == LK_NORM_BERT_CLEAN) {
                 utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
                 bool ws = cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || c == UTF8PROC_CATEGORY_ZS;
                 bool ctrl = !ws && (c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF ||
                                     c == UTF8PROC_CATEGORY_CN || c == UTF8PROC_CATEGORY_CO);
                 if (cp == 0 || cp == 0xFFFD || ctrl) { /* dropped */
-                } else if (ws) put(o, " ", 1);
-                else put(o, s + i, k);
+                } else if (ws) lk_bytes_put(o, " ", 1);
+                else lk_bytes_put(o, s + i, k);
             } else {
                 if (is_cjk(cp)) {
-                    put(o, " ", 1);
-                    put(o, s + i, k);
-                    put(o, " ", 1);
+                    lk_bytes_put(o, " ", 1);
+                    lk_bytes_put(o, s + i, k);
+                    lk_bytes_put(o, " ", 1);
                 } else {
-                    put(o, s + i, k);
+                    lk_bytes_put(o, s + i, k);
                 }
             }
             i += k;
@@ -200,12 +177,12 @@ static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
             while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\n' || s[a] == '\r')) a++;
         if (st->right)
             while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\n' || s[b - 1] == '\r')) b--;
-        put(o, s + a, b - a);
+        lk_bytes_put(o, s + a, b - a);
         return;
     }
     case LK_NORM_PREPEND:
-        if (n > 0) put(o, st->content, st->content_len);
-        put(o, s, n);
+        if (n > 0) lk_bytes_put(o, st->content, st->content_len);
+        lk_bytes_put(o, s, n);
         return;
     case LK_NORM_REPLACE:
         if (st->re) {
@@ -221,31 +198,31 @@ static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
                 PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
                 if (ov[1] == ov[0]) { /* empty match: copy one char and go on */
                     size_t k = ov[0] < n ? lk_utf8_len((uint8_t)s[ov[0]]) : 1;
-                    put(o, s + pos, ov[0] - pos);
-                    put(o, st->content, st->content_len);
+                    lk_bytes_put(o, s + pos, ov[0] - pos);
+                    lk_bytes_put(o, st->content, st->content_len);
                     if (ov[0] >= n) {
                         pos = n + 1;
                         break;
                     }
                     if (k > n - ov[0]) k = n - ov[0];
-                    put(o, s + ov[0], k);
+                    lk_bytes_put(o, s + ov[0], k);
                     pos = ov[0] + k;
                     continue;
                 }
-                put(o, s + pos, ov[0] - pos);
-                put(o, st->content, st->content_len);
+                lk_bytes_put(o, s + pos, ov[0] - pos);
+                lk_bytes_put(o, st->content, st->content_len);
                 pos = ov[1];
             }
-            if (pos < n) put(o, s + pos, n - pos);
+            if (pos < n) lk_bytes_put(o, s + pos, n - pos);
             pcre2_match_data_free(md);
         } else {
             size_t pl = st->pattern_len;
             for (size_t i = 0; i < n;) {
                 if (pl && i + pl <= n && memcmp(s + i, st->pattern, pl) == 0) {
-                    put(o, st->content, st->content_len);
+                    lk_bytes_put(o, st->content, st->content_len);
                     i += pl;
                 } else {
-                    put(o, s + i, 1);
+                    lk_bytes_put(o, s + i, 1);
                     i++;
                 }
             }
@@ -255,11 +232,11 @@ static void apply(const lk_norm_step *st, const char *s, size_t n, sbuf *o) {
 }
 
 char *lk_normalize(const lk_tokenizer *t, const char *s, size_t n, size_t *out_len) {
-    sbuf cur = {0};
-    put(&cur, s, n);
+    lk_bytes cur = {0};
+    lk_bytes_put(&cur, s, n);
     for (int i = 0; i < t->n_norm && !cur.oom; i++) {
-        sbuf next = {0};
-        put(&next, "", 0);
+        lk_bytes next = {0};
+        lk_bytes_put(&next, "", 0);
         apply(&t->norm[i], cur.v, cur.n, &next);
         free(cur.v);
         cur = next;
