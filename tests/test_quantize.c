@@ -164,11 +164,40 @@ static void test_bad_input(const char *src) {
     signal(SIGXFSZ, prev);
 }
 
+/* A llama2.c checkpoint converted to GGUF (F32, and Q8_0 through the same
+ * path) generates what the checkpoint does. */
+static void test_convert_llama2c(void) {
+    const char *bin = lk_test_fixture("llama2c/stories260K.bin");
+    if (!bin) {
+        fprintf(stderr, "test_quantize: llama2c/stories260K.bin missing, skipped\n");
+        return;
+    }
+    char out[512];
+    snprintf(out, sizeof out, "%s/from-llama2c.gguf", lk_test_tmpdir());
+    lk_quantize_params p = {.ftype = LK_FTYPE_ALL_F32, .n_threads = 2};
+    lk_error err;
+    CHECK_OK(lk_quantize_model(bin, out, &p, NULL, &err), &err);
+    int a[20], b[20];
+    greedy(bin, 20, a);
+    greedy(out, 20, b);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    lk_gguf *g = NULL;
+    CHECK_OK(lk_gguf_open(out, &g, &err), &err);
+    if (g) {
+        uint32_t v = 0;
+        CHECK(lk_gguf_get_u32(g, "llama.embedding_length", &v) && v == 64);
+        CHECK(lk_gguf_get_u32(g, "llama.attention.head_count_kv", &v) && v == 4);
+        CHECK(lk_gguf_get_u32(g, "general.file_type", &v) && v == 0);
+        lk_gguf_close(g);
+    }
+}
+
 int main(void) {
     const char *src = lk_test_fixture("gguf/stories260K-ffn192.gguf");
     if (!src) lk_test_skip("fixture gguf/stories260K-ffn192.gguf not found");
     test_same_as_llama_cpp(src);
     test_q8_0_generates(src);
     test_bad_input(src);
+    test_convert_llama2c();
     return lk_test_finish("test_quantize");
 }
