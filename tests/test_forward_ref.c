@@ -581,12 +581,11 @@ static void test_rope_freqs(void) {
  * folder's logits within 1e-5 of their range at every prompt position,
  * which holds only if the q/k permutation, the metadata keys and the
  * tensor layouts are all right; and the reference's greedy tokens. */
-/* The goldens `llmkit convert` writes: not yet Gemma's (1 + w) norms, nor
- * the "llama" golden's llama3 rope scaling (llama.cpp wants it as a
- * rope_freqs.weight tensor); mistral and llama_bias cover the q/k
- * permutation of the llama architecture. */
+/* The goldens `llmkit convert` writes: not yet Gemma's (1 + w) norms.
+ * llama (llama3 rope scaling, as a rope_freqs.weight tensor), mistral and
+ * llama_bias cover the q/k permutation of the llama architecture. */
 static bool convert_supported(const char *name) {
-    static const char *const ok[] = {"mistral", "qwen2", "qwen3", "llama_bias", "phi3", "gpt2"};
+    static const char *const ok[] = {"llama", "mistral", "qwen2", "qwen3", "llama_bias", "phi3", "gpt2"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(ok[i], name) == 0) return true;
     return false;

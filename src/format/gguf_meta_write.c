@@ -80,11 +80,8 @@ lk_status lk_gguf_meta_write(lk_gguf_writer *w, const lk_model_file *mf, lk_ftyp
     const lk_hparams *hp = lk_model_file_hparams(mf);
     const lk_model_meta *meta = lk_model_file_meta(mf);
     const char *path = lk_model_file_path(mf);
-    if (hp->rope_scaling == LK_ROPE_SCALING_LLAMA3)
-        return lk_error_set(err, LK_ERR_UNSUPPORTED,
-                            "%s: llama3 rope scaling is not written yet (llama.cpp stores it "
-                            "as a rope_freqs.weight tensor)",
-                            path);
+    /* llama3 rope scaling needs no keys: it travels as the rope_freqs.weight
+     * tensor (quantize/quantize.c makes it). */
     if (hp->norm_plus_one)
         return lk_error_set(err, LK_ERR_UNSUPPORTED,
                             "%s: Gemma's (1 + w) norms are not converted yet", path);

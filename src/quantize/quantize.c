@@ -12,6 +12,7 @@
 #include "quantize/quantize.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ typedef struct {
     int32_t perm_heads; /* > 0: permute rows rotate-half -> interleaved, per head */
     lk_dtype dst_type;
     void *dst;          /* owned */
+    void *owned_src;    /* a tensor made here (rope_freqs.weight), owned */
     uint64_t dst_bytes;
 } job_tensor;
 
@@ -52,7 +54,10 @@ typedef struct {
 } job;
 
 static void job_free(job *j) {
-    for (size_t i = 0; i < j->n; i++) free(j->t[i].dst);
+    for (size_t i = 0; i < j->n; i++) {
+        free(j->t[i].dst);
+        free(j->t[i].owned_src);
+    }
     free(j->t);
     lk_gguf_close(j->gguf);
     lk_model_file_close(j->mf);
@@ -94,10 +99,44 @@ static int32_t perm_heads_for(const lk_hparams *hp, const char *name) {
     return 0;
 }
 
+/* Llama 3.1 rope scaling as llama.cpp stores it: a rope_freqs.weight
+ * tensor [n_rot/2] of per-frequency divisors (convert_hf_to_gguf.py's
+ * LlamaModel rule: 1 for short wavelengths, factor for long ones, a smooth
+ * blend between), made in float32 as torch does there. */
+static lk_status add_rope_freqs(job *j, const lk_hparams *hp, lk_error *err) {
+    const int32_t half = hp->n_rot / 2;
+    float *f = malloc((size_t)(half > 0 ? half : 1) * sizeof *f);
+    if (!f) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", j->in_path);
+    const double old_ctx = hp->rope_orig_ctx > 0 ? hp->rope_orig_ctx : 8192;
+    const double lo = hp->rope_low_freq_factor, hi = hp->rope_high_freq_factor;
+    const double low_wavelen = old_ctx / lo, high_wavelen = old_ctx / hi;
+    for (int32_t i = 0; i < half; i++) {
+        const float freq = 1.0f / powf(hp->rope_theta, (float)(2 * i) / (float)hp->n_rot);
+        const double wavelen = 2.0 * M_PI / (double)freq;
+        if (wavelen < high_wavelen) {
+            f[i] = 1.0f;
+        } else if (wavelen > low_wavelen) {
+            f[i] = hp->rope_factor;
+        } else {
+            const double smooth = (old_ctx / wavelen - lo) / (hi - lo);
+            f[i] = (float)(1.0 / ((1.0 - smooth) / hp->rope_factor + smooth));
+        }
+    }
+    job_tensor *t = &j->t[j->n++];
+    t->name = "rope_freqs.weight";
+    t->n_dims = 1;
+    t->ne[0] = half;
+    t->ne[1] = t->ne[2] = t->ne[3] = 1;
+    t->src_type = LK_DTYPE_F32;
+    t->src = t->owned_src = f;
+    t->src_bytes = (uint64_t)half * sizeof *f;
+    return LK_OK;
+}
+
 static lk_status from_model_file(job *j, lk_error *err) {
     const size_t n = lk_model_file_tensor_count(j->mf);
     const lk_hparams *hp = lk_model_file_hparams(j->mf);
-    j->t = calloc(n ? n : 1, sizeof *j->t);
+    j->t = calloc(n + 1, sizeof *j->t);
     if (!j->t) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", j->in_path);
     for (size_t i = 0; i < n; i++) {
         const lk_tensor_info *ti = lk_model_file_tensor(j->mf, i);
@@ -122,6 +161,8 @@ static lk_status from_model_file(job *j, lk_error *err) {
                                     j->in_path, t->name, (long long)rows, (int)t->perm_heads);
         }
     }
+    if (hp->rope_scaling == LK_ROPE_SCALING_LLAMA3 && !lk_model_file_find_tensor(j->mf, "rope_freqs.weight"))
+        return add_rope_freqs(j, hp, err);
     return LK_OK;
 }
 
