@@ -581,11 +581,13 @@ static void test_rope_freqs(void) {
  * folder's logits within 1e-5 of their range at every prompt position,
  * which holds only if the q/k permutation, the metadata keys and the
  * tensor layouts are all right; and the reference's greedy tokens. */
-/* The goldens `llmkit convert` writes: not yet Gemma's (1 + w) norms.
- * llama (llama3 rope scaling, as a rope_freqs.weight tensor), mistral and
+/* The goldens `llmkit convert` writes: all but gemma2, whose
+ * query_pre_attn_scalar (24, head_dim 16) GGUF cannot hold (refused, checked
+ * below). llama (llama3 rope scaling, as a rope_freqs.weight tensor), mistral and
  * llama_bias cover the q/k permutation of the llama architecture. */
 static bool convert_supported(const char *name) {
-    static const char *const ok[] = {"llama", "mistral", "qwen2", "qwen3", "llama_bias", "phi3", "gpt2"};
+    static const char *const ok[] = {"llama", "mistral", "qwen2", "qwen3", "llama_bias",
+                                     "phi3", "gpt2", "gemma"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strcmp(ok[i], name) == 0) return true;
     return false;
@@ -704,6 +706,14 @@ static void test_hf_dir(const char *name) {
             CHECK_MSG(rel <= tol, "%s: max|diff| %.3g x range > %.0e", what, rel, tol);
             if (types[ti] == LK_DTYPE_F32 && convert_supported(name))
                 check_convert(name, dir, model, &g);
+            if (types[ti] == LK_DTYPE_F32 && strcmp(name, "gemma2") == 0) {
+                char out[4300];
+                snprintf(out, sizeof out, "%s.gguf", dir);
+                lk_quantize_params qp = {.ftype = LK_FTYPE_ALL_F32, .n_threads = 1};
+                CHECK_EQ_INT(lk_quantize_model(dir, out, &qp, NULL, &err), LK_ERR_UNSUPPORTED);
+                CHECK(strstr(err.msg, "query_pre_attn_scalar") != NULL);
+                CHECK(access(out, F_OK) != 0);
+            }
             lk_model_free(model);
         }
     }

@@ -82,9 +82,18 @@ lk_status lk_gguf_meta_write(lk_gguf_writer *w, const lk_model_file *mf, lk_ftyp
     const char *path = lk_model_file_path(mf);
     /* llama3 rope scaling needs no keys: it travels as the rope_freqs.weight
      * tensor (quantize/quantize.c makes it). */
-    if (hp->norm_plus_one)
-        return lk_error_set(err, LK_ERR_UNSUPPORTED,
-                            "%s: Gemma's (1 + w) norms are not converted yet", path);
+    /* GGUF has no key for Gemma 2's query scale: llama.cpp derives it from
+     * the layer count (n_embd / n_head for the 46-layer 27B, head_dim
+     * otherwise). A model with another one cannot be written faithfully. */
+    if (strcmp(hp->arch, "gemma2") == 0 && hp->query_pre_attn_scalar > 0) {
+        const float implied =
+            hp->n_layer == 46 ? (float)(hp->n_embd / hp->n_head) : (float)hp->head_dim;
+        if (hp->query_pre_attn_scalar != implied)
+            return lk_error_set(err, LK_ERR_UNSUPPORTED,
+                                "%s: query_pre_attn_scalar %g differs from the %g llama.cpp "
+                                "assumes for this Gemma 2 size, and GGUF has no key for it",
+                                path, (double)hp->query_pre_attn_scalar, (double)implied);
+    }
     lk_status st = lk_gguf_writer_set_str(w, "general.architecture", gguf_arch(hp->arch));
     if (st == LK_OK)
         st = lk_gguf_writer_set_str(w, "general.name",

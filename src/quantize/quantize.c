@@ -39,6 +39,7 @@ typedef struct {
     const void *src;
     uint64_t src_bytes;
     int32_t perm_heads; /* > 0: permute rows rotate-half -> interleaved, per head */
+    bool plus_one;      /* Gemma norm: store 1 + w, as llama.cpp's converter does */
     lk_dtype dst_type;
     void *dst;          /* owned */
     void *owned_src;    /* a tensor made here (rope_freqs.weight), owned */
@@ -152,6 +153,9 @@ static lk_status from_model_file(job *j, lk_error *err) {
         t->src = ti->data;
         t->src_bytes = ti->nbytes;
         t->perm_heads = perm_heads_for(hp, ti->name);
+        const size_t len = strlen(ti->name);
+        t->plus_one = hp->norm_plus_one && ti->n_dims == 1 && len >= 11 &&
+                      strcmp(ti->name + len - 11, "norm.weight") == 0;
         if (t->perm_heads > 0) {
             /* Rows (or bias elements) come in whole heads of even size. */
             const int64_t rows = t->n_dims == 1 ? t->ne[0] : n_rows_of(t);
@@ -226,7 +230,7 @@ static lk_status choose_types(job *j, lk_ftype ftype, const lk_quant_mix_model *
          * 1-D tensors as F32, as convert_hf_to_gguf.py does. */
         if (d == t->src_type && !gguf_input && t->n_dims == 1) d = LK_DTYPE_F32;
         if (!lk_quant_supported(d) || !lk_quant_supported(t->src_type)) {
-            if (d == t->src_type && t->perm_heads == 0) {
+            if (d == t->src_type && t->perm_heads == 0 && !t->plus_one) {
                 t->dst_type = d; /* copied as it is */
                 continue;
             }
@@ -275,14 +279,16 @@ static void convert_rows(void *ctx, int64_t begin, int64_t end, int thread_index
     }
 }
 
-/* A 1-D permuted tensor (q/k bias): permute the elements through floats. */
-static lk_status convert_permuted_vector(job_tensor *t, const char *in_path, lk_error *err) {
+/* A vector changed on the way (a q/k bias permuted, a Gemma norm plus
+ * one): through floats. */
+static lk_status convert_vector(job_tensor *t, const char *in_path, lk_error *err) {
     const int64_t n = t->ne[0];
     float *x = malloc((size_t)n * 2 * sizeof *x);
     if (!x) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", in_path);
     lk_status st = lk_dequantize_row(t->src_type, t->src, x, n);
     if (st == LK_OK) {
-        for (int64_t i = 0; i < n; i++) x[n + i] = x[source_row(t, i, n)];
+        for (int64_t i = 0; i < n; i++)
+            x[n + i] = x[source_row(t, i, n)] + (t->plus_one ? 1.0f : 0.0f);
         st = lk_quantize_row(t->dst_type, x + n, t->dst, n);
     }
     free(x);
@@ -307,10 +313,10 @@ static lk_status convert_tensor(job_tensor *t, lk_threadpool *tp, const char *in
                             lk_dtype_name(t->dst_type));
     t->dst_bytes = dst_total;
     /* Unchanged tensors are referenced, not copied. */
-    if (t->dst_type == t->src_type && t->perm_heads == 0) return LK_OK;
+    if (t->dst_type == t->src_type && t->perm_heads == 0 && !t->plus_one) return LK_OK;
     t->dst = malloc(dst_total ? dst_total : 1);
     if (!t->dst) return lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory for %s", in_path, t->name);
-    if (t->perm_heads > 0 && t->n_dims == 1) return convert_permuted_vector(t, in_path, err);
+    if ((t->perm_heads > 0 || t->plus_one) && t->n_dims == 1) return convert_vector(t, in_path, err);
     row_ctx c = {.t = t, .src_row_bytes = src_row, .dst_row_bytes = dst_row};
     atomic_init(&c.status, LK_OK);
     /* Chunks of about 64 KiB of floats keep threads busy without much overhead. */
@@ -438,7 +444,7 @@ lk_status lk_quantize_model(const char *in_path, const char *out_path,
         if ((st = lk_gguf_writer_add_tensor(w, t->name, t->dst_type, t->n_dims, t->ne,
                                             t->dst ? t->dst : t->src, t->dst_bytes, err)))
             goto done;
-        if (t->dst_type != t->src_type) s.n_quantized++;
+        if (t->dst_type != t->src_type || t->dst) s.n_quantized++;
         s.out_bytes += t->dst_bytes;
         done_bytes += t->src_bytes;
         if (p->progress) p->progress(p->progress_ctx, done_bytes, total);
