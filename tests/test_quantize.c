@@ -98,6 +98,31 @@ static void test_q8_0_generates(const char *src) {
     CHECK_MSG(bad < 0, "Q8_0 greedy token %d differs from F32's", bad);
 }
 
+/* Every other type (no llama.cpp fixture for these): the file loads, its
+ * types follow the mix rule, and greedy generation starts as the F32
+ * model's does (the first 3 tokens; low-bit types drift later). */
+static void test_other_types(const char *src) {
+    static const char *const types[] = {"f32", "f16", "bf16", "q2_k", "q3_k_m", "q4_k_s", "q5_k_s", "q5_k_m"};
+    int want[3];
+    greedy(src, 3, want);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        char out[512];
+        snprintf(out, sizeof out, "%s/other-%s.gguf", lk_test_tmpdir(), types[i]);
+        lk_quantize_params p = {.ftype = lk_ftype_from_name(types[i]), .n_threads = 2};
+        lk_error err;
+        CHECK_OK(lk_quantize_model(src, out, &p, NULL, &err), &err);
+        int got[3];
+        greedy(out, 3, got);
+        CHECK_MSG(memcmp(got, want, sizeof got) == 0, "%s: first greedy tokens differ", types[i]);
+        lk_gguf *g = NULL;
+        CHECK_OK(lk_gguf_open(out, &g, &err), &err);
+        uint32_t ft = 99;
+        if (g) CHECK(lk_gguf_get_u32(g, "general.file_type", &ft) && ft == (uint32_t)p.ftype);
+        lk_gguf_close(g);
+        remove(out);
+    }
+}
+
 /* A llama GGUF with one 2-D tensor of 48-element rows: Q8_0 has no
  * fallback for it. */
 static void write_odd_gguf(const char *path) {
@@ -197,6 +222,7 @@ int main(void) {
     if (!src) lk_test_skip("fixture gguf/stories260K-ffn192.gguf not found");
     test_same_as_llama_cpp(src);
     test_q8_0_generates(src);
+    test_other_types(src);
     test_bad_input(src);
     test_convert_llama2c();
     return lk_test_finish("test_quantize");
