@@ -21,6 +21,7 @@
 #include "format/gguf.h"
 #include "format/safetensors.h"
 #include "format/tensor_names.h"
+#include "quantize/quantize.h"
 #include <sys/stat.h>
 #include "tensor/dtype.h"
 #include "tensor/quant.h"
@@ -576,6 +577,69 @@ static void test_rope_freqs(void) {
     free_golden(&g);
 }
 
+/* `llmkit convert` of the HF folder: the GGUF (F32) must give the HF
+ * folder's logits within 1e-5 of their range at every prompt position,
+ * which holds only if the q/k permutation, the metadata keys and the
+ * tensor layouts are all right; and the reference's greedy tokens. */
+/* The goldens `llmkit convert` writes: all but gemma2, whose
+ * query_pre_attn_scalar (24, head_dim 16) GGUF cannot hold (refused, checked
+ * below). llama (llama3 rope scaling, as a rope_freqs.weight tensor), mistral and
+ * llama_bias cover the q/k permutation of the llama architecture. */
+static bool convert_supported(const char *name) {
+    static const char *const ok[] = {"llama", "mistral", "qwen2", "qwen3", "llama_bias",
+                                     "phi3", "gpt2", "gemma"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (strcmp(ok[i], name) == 0) return true;
+    return false;
+}
+
+static void check_convert(const char *name, const char *dir, lk_model *hf_model, const golden *g) {
+    char out[4300];
+    snprintf(out, sizeof out, "%s.gguf", dir);
+    lk_quantize_params qp = {.ftype = LK_FTYPE_ALL_F32, .n_threads = 1};
+    lk_error err;
+    CHECK_OK(lk_quantize_model(dir, out, &qp, NULL, &err), &err);
+    lk_model *gm = NULL;
+    CHECK_OK(lk_model_load(out, NULL, &gm, &err), &err);
+    if (!gm) return;
+    const int32_t V = g->vocab;
+    float *a = malloc((size_t)N_PROMPT * V * sizeof *a), *b = malloc((size_t)N_PROMPT * V * sizeof *b);
+    lk_model *ms[2] = {hf_model, gm};
+    float *ls[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        lk_context_params cp;
+        lk_context_params_default(&cp);
+        cp.n_ctx = N_PROMPT;
+        cp.kv_type = LK_DTYPE_F32;
+        lk_context *c = NULL;
+        CHECK_OK(lk_context_new(ms[k], &cp, &c, &err), &err);
+        if (c) CHECK_OK(lk_eval(c, g->prompt, N_PROMPT, LK_LOGITS_ALL, ls[k], &err), &err);
+        lk_context_free(c);
+    }
+    double worst = 0;
+    for (int t = 0; t < N_PROMPT; t++) {
+        float lo = a[(size_t)t * V], hi = lo;
+        double maxd = 0;
+        for (int j = 0; j < V; j++) {
+            const float x = a[(size_t)t * V + j], y = b[(size_t)t * V + j];
+            if (x < lo) lo = x;
+            if (x > hi) hi = x;
+            const double d = fabs((double)x - y);
+            if (d > maxd || isnan(d)) maxd = isnan(d) ? INFINITY : d;
+        }
+        if (maxd / (hi - lo) > worst) worst = maxd / (hi - lo);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%s via llmkit convert (f32)", name);
+    printf("%-36s max|diff| = %.2e x range (against the HF folder)\n", what, worst);
+    CHECK_MSG(worst <= 1e-5, "%s: GGUF logits differ from the HF folder's by %.3g x range", what, worst);
+    const double rel = compare_prompt(gm, LK_DTYPE_F32, g, true, what);
+    CHECK_MSG(rel <= 1e-4, "%s: max|diff| %.3g x range against the reference", what, rel);
+    free(a);
+    free(b);
+    lk_model_free(gm);
+}
+
 /* The same weights written as an HF model directory (config.json from the
  * golden, model.safetensors under HF names, gpt2's Conv1D weights stored
  * [in, out]) and opened with lk_model_load give the reference logits: the
@@ -640,6 +704,16 @@ static void test_hf_dir(const char *name) {
             double tol = types[ti] == LK_DTYPE_F32 ? 1e-4 : 2e-2;
             printf("%-36s max|diff| = %.2e x range\n", what, rel);
             CHECK_MSG(rel <= tol, "%s: max|diff| %.3g x range > %.0e", what, rel, tol);
+            if (types[ti] == LK_DTYPE_F32 && convert_supported(name))
+                check_convert(name, dir, model, &g);
+            if (types[ti] == LK_DTYPE_F32 && strcmp(name, "gemma2") == 0) {
+                char out[4300];
+                snprintf(out, sizeof out, "%s.gguf", dir);
+                lk_quantize_params qp = {.ftype = LK_FTYPE_ALL_F32, .n_threads = 1};
+                CHECK_EQ_INT(lk_quantize_model(dir, out, &qp, NULL, &err), LK_ERR_UNSUPPORTED);
+                CHECK(strstr(err.msg, "query_pre_attn_scalar") != NULL);
+                CHECK(access(out, F_OK) != 0);
+            }
             lk_model_free(model);
         }
     }

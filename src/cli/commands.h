@@ -16,6 +16,9 @@ int cmd_template(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 /* For chat/serve given no MODEL: the default model's path in the store,
  * pulled first (saying so on stderr) when missing. 0 ok, 1 failed (printed). */

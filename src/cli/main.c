@@ -24,6 +24,9 @@ static const command k_commands[] = {
     {"pull", cmd_pull, "download a model from the Hugging Face hub (or HF_ENDPOINT) into the store"},
     {"list", cmd_list, "list the models in the store (repo, revision, size, format)"},
     {"rm", cmd_rm, "remove a model from the store"},
+    {"quantize", cmd_quantize, "write a model as a quantized GGUF (q4_k_m, q8_0, ...) like llama-quantize"},
+    {"convert", cmd_convert, "write an HF model folder as a llama.cpp GGUF (f32, f16, bf16, q8_0)"},
+    {"perplexity", cmd_perplexity, "perplexity of a model on a text file, computed as llama-perplexity does"},
 };
 
 void cli_error(const char *fmt, ...) {
