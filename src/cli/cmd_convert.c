@@ -76,6 +76,9 @@ int cmd_convert(int argc, char **argv) {
                             .progress_ctx = &bar};
     lk_quantize_stats stats;
     lk_error err = {0};
+    char in_path[4096];
+    if (cli_resolve_model(pos[0], in_path, sizeof in_path) != 0) return 1;
+    pos[0] = in_path;
     lk_status st = lk_quantize_model(pos[0], pos[1], &p, &stats, &err);
     lk_progress_end(&bar);
     if (st != LK_OK) return cli_fail(&err);

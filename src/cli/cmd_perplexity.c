@@ -92,6 +92,9 @@ int cmd_perplexity(int argc, char **argv) {
     int32_t *ids = NULL;
     size_t text_len = 0, n_ids = 0;
     int rc = 1;
+    char model_path[4096];
+    if (cli_resolve_model(pos[0], model_path, sizeof model_path) != 0) return 1;
+    pos[0] = model_path;
     if (lk_model_file_open(pos[0], &mf, &err) != LK_OK) goto fail;
     if (!tokenizer && lk_model_file_format(mf) == LK_FORMAT_LLAMA2C) {
         cli_error("perplexity: %s is a llama2.c checkpoint, which holds no tokenizer: pass "
