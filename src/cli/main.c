@@ -21,6 +21,7 @@ static const command k_commands[] = {
     {"run", cmd_run, "generate text from a prompt (streams to stdout)"},
     {"bench", cmd_bench, "prompt-processing and generation speed (tokens/s), like llama-bench"},
     {"template", cmd_template, "print the prompt a chat template makes of a conversation"},
+    {"chat", cmd_chat, "talk with a chat model (interactive, or one message per input line)"},
 };
 
 void cli_error(const char *fmt, ...) {
