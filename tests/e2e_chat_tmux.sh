@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `llmkit chat` as a person uses it, driven in a tmux terminal: a message and
 # its streamed answer with the tokens/s line, /system, /clear, /save FILE,
-# Ctrl-C during a long answer returns to the prompt, /exit leaves.
+# Ctrl-C during a long answer returns to the prompt, Ctrl-C or Ctrl-D at the
+# prompt leaves, /exit leaves.
 set -u
 G="${LLMKIT_FIXTURES:-}/gguf"
 if ! command -v tmux > /dev/null; then
@@ -81,7 +82,7 @@ check 'wait_for "CHAT-EXITED rc=0" 10' "/exit ends the session"
 tmux kill-session -t "$S" 2>/dev/null
 
 # Ctrl-C during a long answer (-n -1: to the end of the context) stops it
-# and returns to the prompt.
+# and returns to the prompt; Ctrl-C at the prompt leaves.
 tmux new-session -d -s "$S" -x 160 -y 50 \
   "'$L' chat '$M' --temp 0.8 --seed 1 -n -1 -c 2048 -t 1; echo CHAT-EXITED rc=\$?; sleep 60"
 check 'wait_for "^>>>" 20' "the prompt appears (second session)"
@@ -91,6 +92,12 @@ tmux send-keys -t "$S" C-c
 check 'wait_for "answer stopped" 10' "Ctrl-C stops the answer"
 check 'wait_for "^>>>$" 5' "back at the prompt after Ctrl-C"
 check '! screen | grep -q CHAT-EXITED' "the program is still running after Ctrl-C"
+tmux send-keys -t "$S" C-c
+check 'wait_for "CHAT-EXITED rc=0" 10' "Ctrl-C at the prompt leaves"
+tmux kill-session -t "$S" 2>/dev/null
+
+tmux new-session -d -s "$S" -x 160 -y 50 "'$L' chat '$M' -t 1; echo CHAT-EXITED rc=\$?; sleep 60"
+check 'wait_for "^>>>" 20' "the prompt appears (third session)"
 tmux send-keys -t "$S" C-d
 check 'wait_for "CHAT-EXITED rc=0" 10' "Ctrl-D at the prompt leaves"
 exit $fail

@@ -488,6 +488,18 @@ static bool run_command(chat_session *cs, char *line) {
 
 /* ------------------------------------------------------------ input */
 
+/* libedit's character source: a Ctrl-C at the prompt (SIGINT handler, no
+ * SA_RESTART) ends the input like Ctrl-D, so the terminal is restored. */
+static int read_key(FILE *f) {
+    unsigned char ch;
+    for (;;) {
+        ssize_t n = read(fileno(f), &ch, 1);
+        if (n == 1) return ch;
+        if (n < 0 && errno == EINTR && !g_interrupted) continue;
+        return EOF;
+    }
+}
+
 static bool append(char **buf, size_t *len, const char *s, size_t n) {
     char *b = realloc(*buf, *len + n + 1);
     if (!b) return false;
@@ -501,6 +513,7 @@ static bool append(char **buf, size_t *len, const char *s, size_t n) {
 /* One message from the terminal: a line, lines joined by a trailing '\',
  * or a """ block. NULL at end of input. */
 static char *read_interactive(void) {
+    g_interrupted = 0;
     char *line = readline(">>> ");
     if (!line) return NULL;
     char *msg = NULL;
@@ -711,9 +724,13 @@ int cmd_chat(int argc, char **argv) {
             fprintf(stderr, "llmkit: context capped at %d tokens to fit in memory (use --ctx-size)\n", n_ctx);
     }
 
-    struct sigaction on_int = {.sa_handler = on_sigint}, dfl = {.sa_handler = SIG_DFL};
-    sigemptyset(&on_int.sa_mask);
-    sigemptyset(&dfl.sa_mask);
+    if (cs.interactive) {
+        struct sigaction on_int = {.sa_handler = on_sigint};
+        sigemptyset(&on_int.sa_mask);
+        sigaction(SIGINT, &on_int, NULL);
+        rl_catch_signals = 0;
+        rl_getc_function = read_key;
+    }
     bool done = false, refused = false;
     rc = 0;
     for (;;) {
@@ -731,9 +748,7 @@ int cmd_chat(int argc, char **argv) {
         }
         add_message(&cs, "user", msg);
         free(msg);
-        if (cs.interactive) sigaction(SIGINT, &on_int, NULL);
         int r = answer(&cs, &err);
-        if (cs.interactive) sigaction(SIGINT, &dfl, NULL);
         if (r < 0) goto fail;
         if (r > 0) refused = true;
     }
