@@ -65,6 +65,20 @@ echo "$long" | "$L" chat "$M" --temp 0 -n 16 -c 100 > /dev/null 2> "$tmp/c2.err"
 rc=$?
 check '[ $rc -eq 1 ] && grep -q "does not fit" "$tmp/c2.err"' "too long a message refused: $(cat "$tmp/c2.err")"
 
+# A reasoning template whose prompt ends in <think>: the answer starts inside
+# the reasoning, which --hide-thinking hides (this model never closes it).
+cat > "$tmp/think.jinja" <<'JINJA'
+{% for m in messages %}<|im_start|>{{ m.role }}
+{{ m.content }}<|im_end|>
+{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant
+<think>
+{% endif %}
+JINJA
+echo hi | "$L" chat "$M" --chat-template "$tmp/think.jinja" --temp 0 -n 10 > "$tmp/t1.txt" 2> "$tmp/t1.err"
+check '[ $? -eq 0 ] && [ -n "$(tr -d "\n" < "$tmp/t1.txt")" ]' "--chat-template FILE: $(cat "$tmp/t1.err")"
+echo hi | "$L" chat "$M" --chat-template "$tmp/think.jinja" --hide-thinking --temp 0 -n 10 > "$tmp/t2.txt" 2> "$tmp/t2.err"
+check '[ $? -eq 0 ] && [ "$(cat "$tmp/t2.txt")" = "" ] && [ "$(wc -l < "$tmp/t2.txt")" -eq 1 ]' "--hide-thinking hides the reasoning: $(cat "$tmp/t2.txt")"
+
 "$L" chat --help | grep -q -- "--chat-format"
 check '[ $? -eq 0 ]' "chat --help lists the options"
 exit $fail

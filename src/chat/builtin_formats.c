@@ -33,7 +33,7 @@ static const lk_chat_format k_formats[] = {
      "{%- endfor %}"
      "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}",
      "<|eot_id|>"},
-    {"gemma", "Gemma 2 and 3 instruct (a system message opens the first user turn)",
+    {"gemma", "Gemma 2 and 3 instruct (the system message opens the first user turn)",
      "{{- bos_token }}"
      "{%- if messages and messages[0]['role'] == 'system' %}"
      "{%- set first_user_prefix = messages[0]['content'] + '\\n\\n' %}{%- set loop_messages = messages[1:] %}"
@@ -54,7 +54,7 @@ static const lk_chat_format k_formats[] = {
      "{%- endfor %}"
      "{%- if add_generation_prompt %}{{- '<|assistant|>\\n' }}{%- else %}{{- eos_token }}{%- endif %}",
      "<|end|>"},
-    {"mistral", "Mistral 7B instruct v0.1-v0.3 ([INST] ... [/INST], system before the first user text)",
+    {"mistral", "Mistral 7B instruct ([INST] ... [/INST]; the system message opens the first user turn)",
      "{{- bos_token }}"
      "{%- if messages and messages[0]['role'] == 'system' %}"
      "{%- set system_message = messages[0]['content'] + '\\n\\n' %}{%- set loop_messages = messages[1:] %}"

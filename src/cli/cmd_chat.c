@@ -64,7 +64,7 @@ static void usage(FILE *out) {
                 lk_chat_format_at(i)->description);
     fprintf(out,
             "  --hide-thinking       do not show <think>...</think> reasoning (shown dimmed)\n"
-            "  --single              read all of stdin as one message (not a terminal)\n");
+            "  --single              read all of stdin as one message\n");
     cli_gen_usage(out);
     fprintf(out,
             "\n"
