@@ -50,16 +50,22 @@ tmux send-keys -t "$S" "hello there" Enter
 check 'wait_for "tokens/s" 20' "an answer and its tokens/s line"
 check 'wait_for "^>>>" 5' "back at the prompt"
 
+# the second turn reuses the KV cache: fewer new prompt tokens than in all
+tmux send-keys -t "$S" "go on" Enter
+check 'wait_count "tokens/s" 2 20' "a second answer"
+reuse=$(screen | grep -o "prompt [0-9]* tokens, [0-9]* new" | sed -n 2p)
+check 'set -- $reuse; [ -n "$reuse" ] && [ "$4" -lt "$2" ]' "KV cache reused on the second turn: $reuse"
+
 tmux send-keys -t "$S" "/system You are a storyteller." Enter
 check 'wait_for "system message set" 5' "/system"
 tmux send-keys -t "$S" "and then" Enter
-check 'wait_count "tokens/s" 2 20' "a second answer"
+check 'wait_count "tokens/s" 3 20' "a third answer"
 tmux send-keys -t "$S" "/save $tmp/conv.json" Enter
-check 'wait_for "saved 5 messages" 5' "/save reports the messages"
+check 'wait_for "saved 7 messages" 5' "/save reports the messages"
 check '/usr/bin/python3 -c "
 import json,sys
 m=json.load(open(sys.argv[1]))
-assert [x[\"role\"] for x in m]==[\"system\",\"user\",\"assistant\",\"user\",\"assistant\"], m
+assert [x[\"role\"] for x in m]==[\"system\"]+[\"user\",\"assistant\"]*3, m
 assert m[0][\"content\"]==\"You are a storyteller.\" and m[1][\"content\"]==\"hello there\"
 " "$tmp/conv.json"' "the saved conversation"
 tmux send-keys -t "$S" "/clear" Enter
@@ -69,7 +75,7 @@ check 'wait_for "conversation cleared" 5' "/clear"
 tmux send-keys -t "$S" 'first line\' Enter
 check 'wait_for "^\.\.\." 5' "continuation prompt"
 tmux send-keys -t "$S" "second line" Enter
-check 'wait_count "tokens/s" 3 20' "multi-line message answered"
+check 'wait_count "tokens/s" 4 20' "multi-line message answered"
 tmux send-keys -t "$S" "/save $tmp/ml.json" Enter
 check 'wait_for "saved 3 messages" 5' "/save after /clear keeps only the system message and the new turn"
 check '/usr/bin/python3 -c "
