@@ -11,9 +11,8 @@
 #include <time.h>
 
 #include "commands.h"
+#include "gen_options.h"
 #include "generate/stop.h"
-
-#define MAX_STOPS 16
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -25,107 +24,32 @@ static void usage(FILE *out) {
             "  -p, --prompt TEXT     the prompt; '-' reads it from stdin\n"
             "  -f, --file FILE       read the prompt from FILE\n"
             "  --tokenizer PATH      tokenizer for a llama2.c checkpoint (tok512.bin, ...), or to\n"
-            "                        override the model's own\n"
-            "  -n, --n-predict N     tokens to generate at most (default 256; -1: until the end\n"
-            "                        of the context)\n"
-            "  --temp T              temperature; 0 is greedy (default 0.8)\n"
-            "  --top-k K             keep the K likeliest tokens; 0 is off (default 40)\n"
-            "  --top-p P             keep the smallest set with probability >= P; 1 is off (0.95)\n"
-            "  --min-p P             drop tokens below P x the top probability; 0 is off (0.05)\n"
-            "  --repeat-penalty R    penalise the last 64 tokens; 1 is off (default 1)\n"
-            "  --presence-penalty P  subtract P from tokens seen in the last 64 (default 0)\n"
-            "  --frequency-penalty P subtract P per occurrence in the last 64 (default 0)\n"
-            "  --seed S              random seed: same seed, same output (default: from the clock)\n"
-            "  --stop TEXT           stop when TEXT is generated (repeatable, up to 16)\n"
-            "  -c, --ctx-size N      context size in tokens (default: the model's, capped to fit\n"
-            "                        in memory)\n"
-            "  --kv-type f16|f32     KV cache type (default f16)\n"
-            "  -t, --threads N       threads (default: one per CPU)\n"
+            "                        override the model's own\n");
+    cli_gen_usage(out);
+    fprintf(out,
             "  --no-bos              do not add the tokenizer's beginning-of-sequence token\n");
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_float(const char *s, float lo, float hi, float *out) {
-    char *end;
-    errno = 0;
-    float v = strtof(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi)) return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_u64(const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || s[0] == '-') return false;
-    *out = v;
-    return true;
-}
-
-/* Whole stream into a NUL-terminated heap buffer. */
-static char *read_all(FILE *f, size_t *len) {
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *b = realloc(buf, cap *= 2);
-            if (!b) break;
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            buf[n] = '\0';
-            *len = n;
-            return buf;
-        }
-    }
-    free(buf);
-    return NULL;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static bool is_eos(const lk_hparams *hp, const lk_tokenizer *tok, int32_t id) {
-    for (int32_t i = 0; i < hp->n_eos && i < LK_MAX_EOS; i++)
-        if (hp->eos_ids[i] == id) return true;
-    return id == lk_tokenizer_eos(tok);
 }
 
 typedef struct {
     const char *model, *prompt, *prompt_file, *tokenizer;
-    long n_predict, n_ctx, threads;
     bool no_bos;
-    lk_dtype kv;
-    lk_sampler_params sp;
-    bool seed_given;
-    const char *stops[MAX_STOPS];
-    size_t n_stops;
+    cli_gen_options g;
 } run_args;
 
 /* Returns -1 when parsed, else the exit code (0 for --help, 2 for misuse). */
 static int parse_args(int argc, char **argv, run_args *a) {
     memset(a, 0, sizeof *a);
-    a->n_predict = 256;
-    a->kv = LK_DTYPE_F16;
-    lk_sampler_params_default(&a->sp);
+    cli_gen_options_default(&a->g);
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true, takes = true;
+        bool takes = true;
+        int gen = cli_gen_option("run", o, v, &a->g);
+        if (gen == 2) return 2;
+        if (gen == 1) {
+            i++;
+            continue;
+        }
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             usage(stdout);
             return 0;
@@ -140,41 +64,6 @@ static int parse_args(int argc, char **argv, run_args *a) {
             a->prompt_file = v;
         } else if (!strcmp(o, "--tokenizer")) {
             a->tokenizer = v;
-        } else if (!strcmp(o, "-n") || !strcmp(o, "--n-predict")) {
-            ok = parse_long(v, -1, 1 << 24, &a->n_predict);
-        } else if (!strcmp(o, "-c") || !strcmp(o, "--ctx-size")) {
-            ok = parse_long(v, 0, 1 << 24, &a->n_ctx);
-        } else if (!strcmp(o, "-t") || !strcmp(o, "--threads")) {
-            ok = parse_long(v, 0, 4096, &a->threads);
-        } else if (!strcmp(o, "--temp")) {
-            ok = parse_float(v, 0.0f, 100.0f, &a->sp.temperature);
-        } else if (!strcmp(o, "--top-k")) {
-            long k;
-            ok = parse_long(v, 0, 1 << 24, &k);
-            a->sp.top_k = (int32_t)k;
-        } else if (!strcmp(o, "--top-p")) {
-            ok = parse_float(v, 0.0f, 1.0f, &a->sp.top_p);
-        } else if (!strcmp(o, "--min-p")) {
-            ok = parse_float(v, 0.0f, 1.0f, &a->sp.min_p);
-        } else if (!strcmp(o, "--repeat-penalty")) {
-            ok = parse_float(v, 0.01f, 100.0f, &a->sp.repeat_penalty);
-        } else if (!strcmp(o, "--presence-penalty")) {
-            ok = parse_float(v, -100.0f, 100.0f, &a->sp.presence_penalty);
-        } else if (!strcmp(o, "--frequency-penalty")) {
-            ok = parse_float(v, -100.0f, 100.0f, &a->sp.frequency_penalty);
-        } else if (!strcmp(o, "--seed")) {
-            ok = parse_u64(v, &a->sp.seed);
-            a->seed_given = true;
-        } else if (!strcmp(o, "--kv-type")) {
-            if (!strcmp(v, "f16")) a->kv = LK_DTYPE_F16;
-            else if (!strcmp(v, "f32")) a->kv = LK_DTYPE_F32;
-            else ok = false;
-        } else if (!strcmp(o, "--stop")) {
-            if (a->n_stops == MAX_STOPS) {
-                cli_error("run: at most %d --stop strings", MAX_STOPS);
-                return 2;
-            }
-            a->stops[a->n_stops++] = v;
         } else if (o[0] == '-' && o[1] != '\0') {
             cli_error("run: unknown option %s (see llmkit run --help)", o);
             return 2;
@@ -184,10 +73,6 @@ static int parse_args(int argc, char **argv, run_args *a) {
             cli_error("run: unexpected argument '%s'", o);
             return 2;
         }
-        if (!ok) {
-            cli_error("run: bad value '%s' for %s", v, o);
-            return 2;
-        }
         if (takes) i++;
     }
     if (!a->model || (!a->prompt && !a->prompt_file) || (a->prompt && a->prompt_file)) {
@@ -195,7 +80,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
         usage(stderr);
         return 2;
     }
-    if (!a->seed_given) a->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 32);
+    cli_gen_options_finish(&a->g);
     return -1;
 }
 
@@ -213,7 +98,7 @@ int cmd_run(int argc, char **argv) {
             cli_error("run: cannot open prompt file %s: %s", a.prompt_file, strerror(errno));
             return 1;
         }
-        text = read_all(f, &text_len);
+        text = cli_read_all(f, &text_len);
         if (f != stdin) fclose(f);
         if (!text) {
             cli_error("run: cannot read the prompt");
@@ -249,7 +134,7 @@ int cmd_run(int argc, char **argv) {
     if (lk_tokenizer_load(tok_path, &tok, &err) != LK_OK) goto fail;
     lk_model_params mp;
     lk_model_params_default(&mp);
-    mp.n_threads = (int32_t)a.threads;
+    mp.n_threads = (int32_t)a.g.threads;
     if (lk_model_load_file(mf, &mp, &m, &err) != LK_OK) goto fail;
     const lk_hparams *hp = lk_model_hparams(m);
     if (lk_tokenizer_n_vocab(tok) > hp->n_vocab) {
@@ -267,11 +152,11 @@ int cmd_run(int argc, char **argv) {
     }
     lk_context_params cp;
     lk_context_params_default(&cp);
-    cp.n_ctx = (int32_t)a.n_ctx;
-    cp.kv_type = a.kv;
+    cp.n_ctx = (int32_t)a.g.n_ctx;
+    cp.kv_type = a.g.kv;
     if (lk_context_new(m, &cp, &c, &err) != LK_OK) goto fail;
     int32_t n_ctx = lk_context_n_ctx(c);
-    if (a.n_ctx == 0 && hp->n_ctx_train > n_ctx)
+    if (a.g.n_ctx == 0 && hp->n_ctx_train > n_ctx)
         fprintf(stderr, "llmkit: context capped at %d tokens to fit in memory (the model was "
                         "trained for %d; use --ctx-size)\n", n_ctx, hp->n_ctx_train);
     if ((int64_t)n_ids >= n_ctx) {
@@ -279,8 +164,8 @@ int cmd_run(int argc, char **argv) {
                   "shorten the prompt)", n_ids, n_ctx);
         goto out;
     }
-    if (lk_sampler_new(&a.sp, hp->n_vocab, &s, &err) != LK_OK) goto fail;
-    if (lk_stop_matcher_new(a.stops, a.n_stops, &stop, &err) != LK_OK) goto fail;
+    if (lk_sampler_new(&a.g.sp, hp->n_vocab, &s, &err) != LK_OK) goto fail;
+    if (lk_stop_matcher_new(a.g.stops, a.g.n_stops, &stop, &err) != LK_OK) goto fail;
     dt = lk_detokenizer_new(tok, true);
     logits = malloc((size_t)hp->n_vocab * sizeof *logits);
     if (!dt || !logits) {
@@ -288,18 +173,18 @@ int cmd_run(int argc, char **argv) {
         goto out;
     }
 
-    double t0 = now();
+    double t0 = cli_now();
     if (lk_eval(c, ids, (int32_t)n_ids, LK_LOGITS_LAST, logits, &err) != LK_OK) goto fail;
-    double t1 = now();
+    double t1 = cli_now();
     for (size_t i = 0; i < n_ids; i++) lk_sampler_accept(s, ids[i]);
 
-    long n_gen = 0, limit = a.n_predict < 0 ? (long)n_ctx : a.n_predict;
+    long n_gen = 0, limit = a.g.n_predict < 0 ? (long)n_ctx : a.g.n_predict;
     bool stopped = false;
     const char *reason = "token limit (-n)";
     while (n_gen < limit && !stopped) {
         int32_t next = lk_sampler_sample(s, logits);
         n_gen++;
-        if (is_eos(hp, tok, next)) {
+        if (cli_is_eos(hp, tok, next)) {
             reason = "end of sequence";
             break;
         }
@@ -334,7 +219,7 @@ int cmd_run(int argc, char **argv) {
             fwrite(out, 1, out_len, stdout);
         }
     }
-    double t2 = now();
+    double t2 = cli_now();
     printf("\n");
     fflush(stdout);
     fprintf(stderr,

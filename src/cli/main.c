@@ -27,6 +27,7 @@ static const command k_commands[] = {
     {"quantize", cmd_quantize, "write a model as a quantized GGUF (q4_k_m, q8_0, ...) like llama-quantize"},
     {"convert", cmd_convert, "write an HF model folder as a llama.cpp GGUF (f32, f16, bf16, q8_0)"},
     {"perplexity", cmd_perplexity, "perplexity of a model on a text file, computed as llama-perplexity does"},
+    {"chat", cmd_chat, "talk with a chat model (interactive, or one message per input line)"},
 };
 
 void cli_error(const char *fmt, ...) {
