@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test asan asan-test fuzz fuzz-smoke clean
+.PHONY: all deps test chat asan asan-test fuzz fuzz-smoke clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -14,6 +14,11 @@ deps:
 
 test: all
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Chat with the default model (Qwen/Qwen2.5-0.5B-Instruct, pulled on first use),
+# or with MODEL=path-or-repo-id.
+chat: all
+	$(BUILD)/llmkit chat $(MODEL)
 
 # Unit tests under AddressSanitizer + UBSan.
 asan-test: deps

@@ -79,6 +79,18 @@ check '[ $? -eq 0 ] && [ -n "$(tr -d "\n" < "$tmp/t1.txt")" ]' "--chat-template 
 echo hi | "$L" chat "$M" --chat-template "$tmp/think.jinja" --hide-thinking --temp 0 -n 10 > "$tmp/t2.txt" 2> "$tmp/t2.err"
 check '[ $? -eq 0 ] && [ "$(cat "$tmp/t2.txt")" = "" ] && [ "$(wc -l < "$tmp/t2.txt")" -eq 1 ]' "--hide-thinking hides the reasoning: $(cat "$tmp/t2.txt")"
 
+# No MODEL: the default model, pulled first (here from an unreachable hub,
+# so the pull fails with the offline message, and nothing is left behind).
+out=$(echo hi | LLMKIT_HOME="$tmp/home" HF_ENDPOINT=http://127.0.0.1:9 LLMKIT_PULL_RETRIES=0 \
+      "$L" chat 2>&1); rc=$?
+check '[ $rc -eq 1 ] && grep -q "default model Qwen/Qwen2.5-0.5B-Instruct" <<<"$out" && grep -q "HF_ENDPOINT" <<<"$out"' "chat without MODEL pulls the default model: $out"
+# A stored repo id works as MODEL.
+mkdir -p "$tmp/home2/models/test/tiny/snapshots/main" "$tmp/home2/models/test/tiny/refs"
+cp "$M" "$tmp/home2/models/test/tiny/snapshots/main/model.gguf"
+echo main > "$tmp/home2/models/test/tiny/refs/main"
+out=$(echo hi | LLMKIT_HOME="$tmp/home2" "$L" chat test/tiny --temp 0 -n 5 2>&1); rc=$?
+check '[ $rc -eq 0 ]' "chat by repo id: $out"
+
 "$L" chat --help | grep -q -- "--chat-format"
 check '[ $? -eq 0 ]' "chat --help lists the options"
 exit $fail

@@ -44,7 +44,7 @@ static void on_sigint(int sig) {
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: llmkit chat MODEL [options]\n"
+            "usage: llmkit chat [MODEL] [options]\n"
             "\n"
             "A conversation with a chat model. With a terminal on stdin: an interactive\n"
             "session (line editing, history, /commands; a line ending in '\\' continues,\n"
@@ -54,7 +54,9 @@ static void usage(FILE *out) {
             "message, each followed by a newline. Lines starting with / are commands in\n"
             "both modes.\n"
             "\n"
-            "  MODEL                 a GGUF file or an HF model directory\n"
+            "  MODEL                 a GGUF file, an HF model directory, or a repo id in the\n"
+            "                        store; without MODEL, the default model\n"
+            "                        Qwen/Qwen2.5-0.5B-Instruct (pulled first when missing)\n"
             "  --system TEXT         the system message\n"
             "  --chat-template FILE  use this template (.jinja, tokenizer_config.json, GGUF)\n"
             "                        instead of the model's own\n"
@@ -619,11 +621,6 @@ static int parse_args(int argc, char **argv, chat_args *a) {
             return 2;
         }
     }
-    if (!a->model) {
-        cli_error("chat: give a MODEL");
-        usage(stderr);
-        return 2;
-    }
     if (a->template_file && a->format) {
         cli_error("chat: give --chat-template or --chat-format, not both");
         return 2;
@@ -659,6 +656,13 @@ int cmd_chat(int argc, char **argv) {
     chat_session cs = {.a = &a};
     rc = 1;
 
+    /* No MODEL: the default model, pulled into the store first if needed;
+     * a MODEL that is no path may be a repo id already in the store. */
+    char model_path[4096];
+    if (!a.model ? cli_default_model(model_path, sizeof model_path) != 0
+                 : cli_resolve_model(a.model, model_path, sizeof model_path) != 0)
+        return 1;
+    a.model = model_path;
     if (lk_model_file_open(a.model, &mf, &err) != LK_OK) goto fail;
     const lk_model_meta *meta = lk_model_file_meta(mf);
     if (lk_model_file_format(mf) == LK_FORMAT_LLAMA2C) {
