@@ -103,5 +103,21 @@ set +e
 "$bin" template x.jinja --bogus > /dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL: bad option should exit 2"; fail=1; }
 "$bin" template --help | grep -q -- '--no-generation-prompt' || { echo "FAIL: --help"; fail=1; }
 "$bin" template /nonexistent.jinja --messages "$tmp/m.json" > /dev/null 2>&1; [ $? -eq 1 ] || { echo "FAIL: missing file should exit 1"; fail=1; }
+# --tokens: the rendered prompt's ids, as chat feeds them (special-token text
+# parsed, BOS added once). Checked against tokenize on the rendered text, on a
+# vocabulary that has the ChatML tokens (the Phi-3 one has <|user|>, <|end|>).
+if [ -f "$fx/llamacpp-vocab/ggml-vocab-phi-3.gguf" ] && [ -f "$fx/chat-templates/tokenizer_configs/phi-3-mini/tokenizer_config.json" ]; then
+  echo '[{"role":"user","content":"你好"}]' > "$tmp/t.json"
+  tc="$fx/chat-templates/tokenizer_configs/phi-3-mini/tokenizer_config.json"
+  voc="$fx/llamacpp-vocab/ggml-vocab-phi-3.gguf"
+  "$bin" template "$tc" --messages "$tmp/t.json" > "$tmp/t.txt"
+  want=$("$bin" tokenize "$voc" --parse-special -f "$tmp/t.txt")
+  got=$("$bin" template "$tc" --messages "$tmp/t.json" --tokens --tokenizer "$voc")
+  [ -n "$got" ] && [ "$got" = "$want" ] || { echo "FAIL: --tokens: got '$got' want '$want'"; fail=1; }
+  grep -qE '^1 32010 ' <<<"$got" || { echo "FAIL: --tokens should start with BOS and <|user|> (32010): $got"; fail=1; }
+  "$bin" template "$tc" --messages "$tmp/t.json" --tokens > /dev/null 2>&1; [ $? -eq 1 ] || { echo "FAIL: --tokens without a tokenizer should exit 1"; fail=1; }
+else
+  echo "SKIP part: phi-3 vocab or template fixture missing"
+fi
 set -e
 exit $fail

@@ -25,6 +25,7 @@
 #include "chat/builtin_formats.h"
 #include "chat/chat_template.h"
 #include "chat/template_source.h"
+#include "chat/prompt_tokens.h"
 #include "commands.h"
 #include "gen_options.h"
 #include "generate/stop.h"
@@ -237,16 +238,9 @@ static lk_status prompt_tokens(chat_session *cs, int32_t **ids, size_t *n_ids, b
     size_t end = len;
     while (end && (text[end - 1] == '\n' || text[end - 1] == ' ')) end--;
     *starts_thinking = end >= 7 && !memcmp(text + end - 7, "<think>", 7);
-    /* the rendered template is trusted: its special-token text becomes special tokens */
-    st = lk_tokenizer_encode(cs->tok, text, len, true, true, ids, n_ids, err);
+    st = lk_chat_prompt_tokens(cs->tok, text, len, ids, n_ids, err);
     free(text);
     if (st != LK_OK) return st;
-    int32_t bos = lk_tokenizer_bos(cs->tok);
-    if (*n_ids >= 2 && bos >= 0 && (*ids)[0] == bos && (*ids)[1] == bos) {
-        /* the template wrote bos_token and the tokenizer added one too */
-        memmove(*ids, *ids + 1, (*n_ids - 1) * sizeof **ids);
-        (*n_ids)--;
-    }
     return LK_OK;
 }
 

@@ -10,6 +10,7 @@
 #include "base/mmap.h"
 #include "chat/chat_template.h"
 #include "chat/template_source.h"
+#include "chat/prompt_tokens.h"
 #include "commands.h"
 
 static void usage(FILE *out) {
@@ -37,7 +38,33 @@ static void usage(FILE *out) {
             "                         or --var bos_token='\"<s>\"' (repeatable)\n"
             "  --variant NAME         which template of a named list (default, tool_use, rag)\n"
             "  --date YYYY-MM-DD      the date strftime_now() sees (default: today, UTC)\n"
+            "  --tokens               print the prompt's token ids (as chat feeds them to the\n"
+            "                         model) instead of its text; TEMPLATE must be a model\n"
+            "                         (GGUF or HF directory) or --tokenizer given\n"
+            "  --tokenizer PATH       the tokenizer for --tokens (default: TEMPLATE)\n"
             "  -h, --help             this help\n");
+}
+
+/* --tokens: the ids chat would feed the model for this prompt. */
+static int print_tokens(const char *tokenizer_path, const char *text, size_t len) {
+    lk_error err;
+    lk_tokenizer *tok;
+    if (lk_tokenizer_load(tokenizer_path, &tok, &err) != LK_OK) {
+        cli_error("template: --tokens needs a tokenizer (a model, or --tokenizer PATH): %s", err.msg);
+        return 1;
+    }
+    int32_t *ids = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (lk_chat_prompt_tokens(tok, text, len, &ids, &n, &err) != LK_OK) {
+        rc = cli_fail(&err);
+    } else {
+        for (size_t i = 0; i < n; i++) printf(i ? " %d" : "%d", ids[i]);
+        printf("\n");
+    }
+    free(ids);
+    lk_tokenizer_free(tok);
+    return rc;
 }
 
 static cJSON *read_json_arg(const char *path, lk_error *err) {
@@ -77,7 +104,8 @@ static cJSON *read_json_arg(const char *path, lk_error *err) {
 int cmd_template(int argc, char **argv) {
     const char *tmpl_path = NULL, *messages_path = NULL, *tools_path = NULL, *variant = NULL, *date = NULL;
     const char *context_path = NULL;
-    bool gen_prompt = true;
+    bool gen_prompt = true, tokens = false;
+    const char *tokenizer_path = NULL;
     const char *vars[64];
     int nvars = 0;
     for (int i = 1; i < argc; i++) {
@@ -104,6 +132,10 @@ int cmd_template(int argc, char **argv) {
             vars[nvars++] = argv[++i];
         } else if (strcmp(a, "--no-generation-prompt") == 0) {
             gen_prompt = false;
+        } else if (strcmp(a, "--tokens") == 0) {
+            tokens = true;
+        } else if (strcmp(a, "--tokenizer") == 0 && has_next) {
+            tokenizer_path = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
             cli_error("template: unknown option or missing value: %s", a);
             usage(stderr);
@@ -224,7 +256,8 @@ int cmd_template(int argc, char **argv) {
     if (rc == 0 && lk_chat_template_parse(src.text, strlen(src.text), src.path, &t, &err) != LK_OK) rc = cli_fail(&err);
     lk_chat_template_options opt = {.now = now};
     if (rc == 0 && lk_chat_template_render_cjson(t, ctx, &opt, &out, &len, &err) != LK_OK) rc = cli_fail(&err);
-    if (rc == 0) fwrite(out, 1, len, stdout);
+    if (rc == 0 && !tokens) fwrite(out, 1, len, stdout);
+    if (rc == 0 && tokens) rc = print_tokens(tokenizer_path ? tokenizer_path : tmpl_path, out, len);
     free(out);
     lk_chat_template_free(t);
     cJSON_Delete(ctx);
