@@ -176,6 +176,16 @@ static void test_bad_files(void) {
     const unsigned char neg[] = {0xff, 0xff, 0xff, 0xff};
     CHECK(lk_tokenizer_from_llama2c(neg, sizeof neg, "neg.bin", &tok, &err) == LK_ERR_FORMAT);
     CHECK(lk_tokenizer_load("/nonexistent/tok.bin", &tok, &err) == LK_ERR_NOT_FOUND);
+    /* Found by fuzz_tokenizer_vocab: the error message read the freed
+     * tokenizer (a whole token, then 4 bytes cut off; and too few tokens). */
+    const unsigned char cut_after_one[] = {7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+                                           0, 0, 0, 0, 0, 0, 0, 0xfd, 0, 0, 0, 0, 1, 0, 0};
+    CHECK(lk_tokenizer_from_llama2c(cut_after_one, sizeof cut_after_one, "c1.bin", &tok, &err) ==
+          LK_ERR_FORMAT);
+    CHECK(strstr(err.msg, "c1.bin") != NULL);
+    const unsigned char two[] = {4, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 'a', 0, 0, 0, 0, 1, 0, 0, 0, 'b'};
+    CHECK(lk_tokenizer_from_llama2c(two, sizeof two, "two.bin", &tok, &err) == LK_ERR_FORMAT);
+    CHECK(strstr(err.msg, "only 2 tokens") != NULL);
 }
 
 /* Encoding word by word (split_safe) gives exactly the ids of encoding the

@@ -39,9 +39,10 @@ lk_status lk_tokenizer_from_llama2c(const void *data, size_t size, const char *n
     size_t off = 4;
     while (off < size) {
         if (size - off < 8) {
+            lk_error_set(err, LK_ERR_FORMAT, "%s: token %d is cut off at byte %zu", name, t->n_vocab,
+                         off);
             lk_tokenizer_free(t);
-            return lk_error_set(err, LK_ERR_FORMAT, "%s: token %d is cut off at byte %zu", name,
-                                t->n_vocab, off);
+            return LK_ERR_FORMAT;
         }
         float score;
         uint32_t bits = rd32(p + off);
@@ -71,8 +72,9 @@ lk_status lk_tokenizer_from_llama2c(const void *data, size_t size, const char *n
         off += len;
     }
     if (t->n_vocab < 3) {
+        lk_error_set(err, LK_ERR_FORMAT, "%s: only %d tokens", name, t->n_vocab);
         lk_tokenizer_free(t);
-        return lk_error_set(err, LK_ERR_FORMAT, "%s: only %d tokens", name, t->n_vocab);
+        return LK_ERR_FORMAT;
     }
     t->unk = 0;
     t->bos = 1;
