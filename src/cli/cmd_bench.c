@@ -3,7 +3,6 @@
  * shows tokens/s as mean ± sample standard deviation. Prompt tokens are
  * random ids (speed does not depend on them); generation starts from an
  * empty context and feeds each step one token, as llama-bench's tg does. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "gen_options.h"
 
 #define MAX_REPS 100
 
@@ -29,11 +29,10 @@ static void usage(FILE *out) {
             "  --json           one JSON object per line instead of the table\n");
 }
 
+/* cli_parse_long narrowed to int (every bound here fits one). */
 static bool parse_int(const char *s, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return false;
+    long v;
+    if (!cli_parse_long(s, lo, hi, &v)) return false;
     *out = (int)v;
     return true;
 }
