@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "format/gguf_internal.h"
 #include "tensor/dtype.h"
 
@@ -246,46 +247,13 @@ static lk_status read_str(parser *p, const char *field, lk_gguf_str *out) {
     return LK_OK;
 }
 
-/* Index of the first byte that breaks UTF-8 (overlongs, surrogates and code
- * points past U+10FFFF included), or n when s is valid. */
-static size_t utf8_invalid_at(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0) lo = 0xa0;
-            if (c == 0xed) hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0) lo = 0x90;
-            if (c == 0xf4) hi = 0x8f;
-        } else {
-            return i;
-        }
-        if (n - i < len) return i;
-        if (s[i + 1] < lo || s[i + 1] > hi) return i;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80) return i;
-        i += len;
-    }
-    return n;
-}
-
 /* Keys and tensor names: valid UTF-8 without NUL, copied NUL-terminated. */
 static lk_status read_name(parser *p, const char *field, const char **out) {
     size_t at = p->pos;
     lk_gguf_str s;
     TRY(read_str(p, field, &s));
     const uint8_t *b = (const uint8_t *)s.ptr;
-    size_t bad = utf8_invalid_at(b, (size_t)s.len);
+    size_t bad = lk_utf8_validate(s.ptr, (size_t)s.len);
     if (bad < s.len)
         return fail(p, at, "%s is not valid UTF-8 (byte 0x%02x at position %zu of %llu)", field,
                     b[bad], bad, (unsigned long long)s.len);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/utf8.h"
 #include "format/gguf.h"
 #include "tensor/dtype.h"
 
@@ -140,33 +141,8 @@ static lk_status copy_value(lk_gguf_value *dst, const lk_gguf_value *src, unsign
 }
 
 static bool valid_utf8(const char *s) {
-    const uint8_t *p = (const uint8_t *)s;
-    while (*p) {
-        uint8_t c = *p;
-        size_t len;
-        uint8_t lo = 0x80, hi = 0xbf;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0) lo = 0xa0;
-            if (c == 0xed) hi = 0x9f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0) lo = 0x90;
-            if (c == 0xf4) hi = 0x8f;
-        } else {
-            return false;
-        }
-        if (p[1] < lo || p[1] > hi) return false; /* also stops at the NUL */
-        for (size_t k = 2; k < len; k++)
-            if ((p[k] & 0xc0) != 0x80) return false;
-        p += len;
-    }
-    return true;
+    size_t n = strlen(s);
+    return lk_utf8_validate(s, n) == n;
 }
 
 /* Stores a copy of v under key, replacing an earlier value in place. */

@@ -20,6 +20,7 @@
 
 #include "base/error.h"
 #include "base/mmap.h"
+#include "base/utf8.h"
 #include "tensor/dtype.h"
 
 /* ---------------------------------------------------------------- dtypes */
@@ -111,34 +112,11 @@ static lk_status add_shards(lk_safetensors *st, uint32_t n, lk_error *err) {
  * allows none, and a NUL would silently cut a name short. Returns the offset
  * of the first bad byte, or len when all is well. */
 static size_t first_bad_utf8(const uint8_t *s, size_t len, bool json_text) {
-    size_t i = 0;
-    while (i < len) {
-        uint8_t c = s[i];
-        if (c < 0x80) {
-            if (json_text && c < 0x20 && c != '\t' && c != '\n' && c != '\r') return i;
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            n = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return i;
-        }
-        if (len - i < n) return i;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80) return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-        i += n;
-    }
-    return len;
+    size_t bad = lk_utf8_validate((const char *)s, len);
+    if (json_text)
+        for (size_t i = 0; i < bad; i++)
+            if (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') return i;
+    return bad;
 }
 
 /* A JSON number that is a whole number a double holds exactly. (cJSON keeps
