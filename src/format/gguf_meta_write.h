@@ -35,4 +35,11 @@ lk_status lk_gguf_meta_write_tokenizer(lk_gguf_writer *w, const lk_model_file *m
 lk_status lk_gguf_meta_write_hf_tokenizer(lk_gguf_writer *w, const char *dir, int32_t n_vocab,
                                           lk_error *err);
 
+/* A tokenizer file llmkit reads (lk_tokenizer_load: a llama2.c tokenizer.bin,
+ * an HF folder or tokenizer.json) as tokenizer.ggml.* keys, replacing
+ * earlier ones. SentencePiece-style vocabularies only (llama.cpp's "llama"
+ * model); LK_ERR_UNSUPPORTED for others. n_vocab: the model's rows. */
+lk_status lk_gguf_meta_write_tokenizer_file(lk_gguf_writer *w, const char *path, int32_t n_vocab,
+                                            lk_error *err);
+
 #endif

@@ -433,6 +433,15 @@ lk_status lk_quantize_model(const char *in_path, const char *out_path,
     st = is_gguf ? copy_gguf_meta(w, j.gguf, p->ftype, err)
                  : lk_gguf_meta_write(w, j.mf, p->ftype, err);
     if (st) goto done;
+    if (p->tokenizer) {
+        if (is_gguf) {
+            st = lk_error_set(err, LK_ERR_ARG, "%s: a GGUF keeps its own tokenizer", in_path);
+            goto done;
+        }
+        if ((st = lk_gguf_meta_write_tokenizer_file(w, p->tokenizer,
+                                                    lk_model_file_hparams(j.mf)->n_vocab, err)))
+            goto done;
+    }
 
     if ((st = lk_threadpool_new(p->n_threads, &tp, err))) goto done;
     uint64_t total = 0, done_bytes = 0;
