@@ -339,12 +339,11 @@ lk_status lk_gguf_meta_write_hf_tokenizer(lk_gguf_writer *w, const char *dir, in
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(model, "type"));
     lk_status st = LK_OK;
+    bool bpe = type && strcmp(type, "BPE") == 0;
     bool byte_fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback"));
-    if (type && strcmp(type, "BPE") == 0 && !byte_fallback)
-        st = write_bpe(w, root, n_vocab, dir, err);
+    if (bpe && !byte_fallback) st = write_bpe(w, root, n_vocab, dir, err);
     cJSON_Delete(root);
-    if (type && strcmp(type, "BPE") == 0 && byte_fallback)
-        st = lk_gguf_meta_write_tokenizer_file(w, dir, n_vocab, err);
+    if (bpe && byte_fallback) st = lk_gguf_meta_write_tokenizer_file(w, dir, n_vocab, err);
     if (st == LK_OK && (st = write_config(w, dir)))
         return lk_error_set(err, st, "%s: cannot write the chat template", dir);
     return st;
