@@ -72,13 +72,22 @@ TEXT="Hello world, this is a test: 12 apples and ünïcödé text."
 # llmkit's side: "prompt ids" and "generated ids", one line each.
 lk_ids() { "$bin" run "$1" -p "$2" --temp 0 -n $n --print-ids -t 1 2>"$tmp/run.err"; }
 
-# compare STRICT|NEAR TEXT MODEL...: llmkit on each, then one node process
-# (llama.cpp) for all of them, checking each against llmkit's ids.
+# compare STRICT|NEAR TEXT MODEL...: llmkit on each (or, with SRC set, on
+# the model they were converted from), then one node process (llama.cpp) for
+# all of them, checking the prompt's ids and the greedy ids against llmkit's.
 compare() {
   local mode=$1 text=$2; shift 2
   local m args=()
+  if [ -n "${SRC:-}" ]; then
+    # llmkit on the source model (HF folder, or llama2.c checkpoint with its
+    # tokenizer): llama.cpp must read the converted file as that model.
+    "$bin" run "$SRC" ${SRC_TOK:+--tokenizer "$SRC_TOK"} -p "$text" --temp 0 -n $n --print-ids -t 1 \
+      >"$tmp/lk-src.txt" 2>"$tmp/run.err" || { echo "FAIL: llmkit run $SRC: $(cat "$tmp/run.err")"; fail=1; return; }
+  fi
   for m in "$@"; do
-    if ! lk_ids "$m" "$text" >"$tmp/lk.txt"; then
+    if [ -n "${SRC:-}" ]; then
+      cp "$tmp/lk-src.txt" "$tmp/lk.txt"
+    elif ! lk_ids "$m" "$text" >"$tmp/lk.txt"; then
       echo "FAIL: llmkit run $m: $(cat "$tmp/run.err")"; fail=1; continue
     fi
     args+=(--expect "$(sed -n 2p "$tmp/lk.txt")" "$m")
@@ -127,7 +136,7 @@ q "$fx/gguf/stories260K.gguf" "$s/s-q4_k_m.gguf" q4_k_m
 types="q8_0 q4_0 q4_1 q5_0 q5_1 q2_k q3_k_m q4_k_s q4_k_m q5_k_s q5_k_m q6_k"
 for t in $types; do q "$fx/gguf/stories260K-ffn192.gguf" "$s/ffn192-$t.gguf" $t; done
 echo "== stories260K converted / quantized by llmkit"
-compare STRICT "$STORY" "$s"/conv-*.gguf
+SRC="$fx/llama2c/stories260K.bin" SRC_TOK="$fx/llama2c/tok512.bin" compare STRICT "$STORY" "$s"/conv-*.gguf
 compare NEAR "$STORY" "$s"/s-*.gguf "$s"/ffn192-*.gguf
 
 # 2. llama.cpp-quantized files in llmkit.
@@ -147,7 +156,7 @@ for arch in llama qwen2; do
   done
   for t in q4_0 q5_1 q3_k_m q4_k_m q6_k; do q "$d/hf" "$d/$arch-$t.gguf" $t; done
   echo "== random-weight $arch (HF folder) converted / quantized by llmkit"
-  compare STRICT "$TEXT" "$d/$arch-conv-f16.gguf"
+  SRC="$d/hf" compare STRICT "$TEXT" "$d/$arch-conv-f16.gguf"
   compare NEAR "$TEXT" "$d/$arch-conv-q8_0.gguf" "$d/$arch"-q*.gguf
 done
 
