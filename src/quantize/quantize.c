@@ -362,6 +362,9 @@ static lk_status copy_gguf_meta(lk_gguf_writer *w, const lk_gguf *g, lk_ftype ft
         const char *key = lk_gguf_kv_key(g, i);
         /* A split input becomes one file. */
         if (strncmp(key, "split.", 6) == 0) continue;
+        /* Set again below, last, where llama-quantize puts them (its
+         * gguf_set_val removes a key and appends it). */
+        if (!strcmp(key, "general.quantization_version") || !strcmp(key, "general.file_type")) continue;
         lk_status st = lk_gguf_writer_set_value(w, key, lk_gguf_kv_value(g, i));
         if (st) return lk_error_set(err, st, "cannot copy metadata key %s", key);
     }
