@@ -4,6 +4,7 @@
 # 3.21.1, driven by tests/llamacpp_js/interop.mjs) and give the same greedy
 # tokens as `llmkit run --temp 0 --print-ids`; llama.cpp-quantized files
 # (the stories260K-ffn192-* fixtures) give the same tokens in llmkit; and
+# `llmkit quantize` writes the same bytes as llama.cpp's llama_model_quantize;
 # `llmkit perplexity` is within 1 % of llama.cpp's on the same files.
 #
 # Models: stories260K (llama2.c checkpoint + tok512.bin converted, which
@@ -160,7 +161,37 @@ for arch in llama qwen2; do
   compare NEAR "$TEXT" "$d/$arch-conv-q8_0.gguf" "$d/$arch"-q*.gguf
 done
 
-# 4. Perplexity: llmkit's within 1 % of llama.cpp's, same files, same method.
+# 4. Quantizing: llama.cpp's own llama_model_quantize (libllama from the
+#    npm package, called by llamacpp_quantize.c) and `llmkit quantize` write
+#    the same bytes, whole files, for every type, from the F32 files above
+#    (stories260K-ffn192: rows of 64/192, so the K mixes fall back to
+#    block-32 types; the random models: rows of 256/512, real K-quants).
+echo "== llama_model_quantize vs llmkit quantize (whole files, byte for byte)"
+if cc -O1 -o "$tmp/llamacpp_quantize" "$src/tests/llamacpp_js/llamacpp_quantize.c" -ldl 2>"$tmp/cc.err"; then
+  ftypes="q4_0:2 q4_1:3 q8_0:7 q5_0:8 q5_1:9 q2_k:10 q3_k_s:11 q3_k_m:12 q3_k_l:13 q4_k_s:14 q4_k_m:15 q5_k_s:16 q5_k_m:17 q6_k:18"
+  for d in llama qwen2; do
+    "$bin" convert "$tmp/$d/hf" "$tmp/$d/$d-f32.gguf" --outtype f32 -t 2 >/dev/null 2>"$tmp/c.err" ||
+      { echo "FAIL: convert $d f32: $(cat "$tmp/c.err")"; fail=1; }
+  done
+  for m in "$fx/gguf/stories260K-ffn192.gguf" "$tmp/llama/llama-f32.gguf" "$tmp/qwen2/qwen2-f32.gguf"; do
+    same=() differ=()
+    for tf in $ftypes; do
+      t=${tf%%:*}
+      # llama.cpp in the background while llmkit quantizes the same type.
+      "$tmp/llamacpp_quantize" "$lib" "$m" "$tmp/lc.gguf" ${tf##*:} 1 >"$tmp/lq.log" 2>&1 &
+      lq=$!
+      q "$m" "$tmp/lk.gguf" "$t"
+      if ! wait $lq; then echo "FAIL: llama_model_quantize $t: $(tail -2 "$tmp/lq.log")"; fail=1; continue; fi
+      if cmp -s "$tmp/lc.gguf" "$tmp/lk.gguf"; then same+=("$t"); else differ+=("$t"); fi
+    done
+    printf '%-32s identical: %s\n' "$(basename "$m")" "${same[*]:-none}"
+    [ ${#differ[@]} -eq 0 ] || { printf '%-32s FAIL, differ: %s\n' "" "${differ[*]}"; fail=1; }
+  done
+else
+  echo "SKIP (this part): no C compiler: $(head -2 "$tmp/cc.err")"
+fi
+
+# 5. Perplexity: llmkit's within 1 % of llama.cpp's, same files, same method.
 echo "== perplexity (tests/data/tiny_stories.txt, --ctx 128)"
 pmodels=("$s/conv-f32.gguf" "$s"/ffn192-*.gguf "$fx"/gguf/stories260K-ffn192-*.gguf)
 node "$js/interop.mjs" ppl --ctx 128 "$src/tests/data/tiny_stories.txt" "${pmodels[@]}" >"$tmp/ppl.json" 2>"$tmp/ppl.err" ||
