@@ -163,8 +163,6 @@ static void test_hf_spm(void) {
         CHECK(lk_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b) && b);
         uint32_t id = 99;
         CHECK(lk_gguf_get_u32(g, "tokenizer.ggml.unknown_token_id", &id) && id == 0);
-        CHECK(lk_gguf_get_u32(g, "tokenizer.ggml.bos_token_id", &id) && id == 1);
-        CHECK(lk_gguf_get_u32(g, "tokenizer.ggml.eos_token_id", &id) && id == 2);
         const void *types, *scores;
         uint64_t n = 0, ns = 0;
         CHECK(lk_gguf_get_num_array(g, "tokenizer.ggml.token_type", LK_GGUF_INT32, &types, &n) && n == 32000);

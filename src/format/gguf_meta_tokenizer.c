@@ -14,12 +14,13 @@
  * byte_fallback, as Llama 2 / Mistral / TinyLlama ship; a llama2.c
  * tokenizer.bin) are written as tokenizer.ggml.model "llama": tokens with
  * U+2581 for spaces, scores, token_type (<0xNN> BYTE, <unk> UNKNOWN, added
- * special tokens CONTROL), unk/bos/eos ids, add_bos_token and
- * add_space_prefix. llama.cpp merges SentencePiece pieces by score, highest
- * first; HF's tokenizer.json holds ranked merges instead, so a piece that a
- * merge makes scores -(rank of its first merge), which orders the merges the
- * same way (HF's converter ranked them by the SentencePiece score to begin
- * with). Other kinds (WordPiece, Unigram) are not written yet: only the
+ * special tokens CONTROL), the unk id, add_bos_token and add_space_prefix
+ * (bos/eos ids come from the model's config, as for every kind). llama.cpp
+ * merges SentencePiece pieces by score, highest first; HF's tokenizer.json
+ * holds ranked merges instead, so a piece that a merge makes scores -(rank
+ * of its first merge), which orders the merges the same way (HF's converter
+ * ranked them by the SentencePiece score to begin with). Other kinds
+ * (WordPiece, Unigram) are not written yet: only the
  * special ids are. The chat template and add_bos_token come from
  * tokenizer_config.json. */
 #include "format/gguf_meta_write.h"
@@ -280,9 +281,8 @@ static lk_status write_spm(lk_gguf_writer *w, const lk_tokenizer *t, int32_t n_v
                                            (uint64_t)n)) ||
         (st = lk_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", add_bos)) ||
         (st = lk_gguf_writer_set_bool(w, "tokenizer.ggml.add_space_prefix", prepends_space(t))) ||
-        (t->unk >= 0 && (st = lk_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", (uint32_t)t->unk))) ||
-        (t->bos >= 0 && (st = lk_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)t->bos))) ||
-        (t->eos >= 0 && (st = lk_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)t->eos))))
+        /* bos/eos: write_ids, from the model's config, as for BPE */
+        (t->unk >= 0 && (st = lk_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", (uint32_t)t->unk))))
         st = lk_error_set(err, st, "%s: cannot write the vocabulary", path);
 done:
     for (int64_t i = 0; owned && i < n; i++) free(owned[i]);
