@@ -25,7 +25,7 @@
 # several units). The quantized bytes themselves are held to llama.cpp's by
 # test_quant, test_quant_fixtures and test_quantize.
 #
-# Skips (exit 77) without node >= 18, npm, the npm registry (first run:
+# Skips (exit 77) without node >= 20 (node-llama-cpp's minimum), npm, the npm registry (first run:
 # `npm ci` into the build folder) or the fixtures.
 set -u
 bin=${LLMKIT_BIN:?}
@@ -39,8 +39,8 @@ for f in llama2c/stories260K.bin llama2c/tok512.bin gguf/stories260K.gguf gguf/s
   [ -f "$fx/$f" ] || skip "fixture $fx/$f not found"
 done
 command -v node >/dev/null && command -v npm >/dev/null || skip "node and npm are needed"
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
-  skip "node >= 18 is needed (have $(node --version))"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+  skip "node >= 20 is needed by node-llama-cpp 3.21.1 (have $(node --version))"
 [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || skip "node-llama-cpp's prebuilt package here is linux-x64 only"
 
 # node-llama-cpp into the build folder (not the source tree), from the npm
