@@ -25,8 +25,8 @@
 # several units). The quantized bytes themselves are held to llama.cpp's by
 # test_quant, test_quant_fixtures and test_quantize.
 #
-# Skips (exit 77) without node >= 20 (node-llama-cpp's minimum), npm, the npm registry (first run:
-# `npm ci` into the build folder) or the fixtures.
+# Skips (exit 77) without node >= 20 (node-llama-cpp's minimum), npm, the
+# npm registry (first run: `npm ci` into the build folder) or the fixtures.
 set -u
 bin=${LLMKIT_BIN:?}
 fx=${LLMKIT_FIXTURES:-}
