@@ -8,9 +8,10 @@
 //       --text is tokenized by llama.cpp (BOS added when the model asks for
 //       it); generation stops after -n tokens or at an end-of-generation
 //       token, which is listed (llmkit lists the one it stops at too).
-//       --expect: llmkit's ids for the model after it; at the first step where llama.cpp picks
-//       another token, "diverged" gives the step, both tokens and the gap
-//       between their log-probabilities in llama.cpp (how near a tie it was).
+//       --expect: llmkit's ids for the model after it; at the first step
+//       where llama.cpp picks another token, "diverged" gives the step, both
+//       tokens and the gap between their log-probabilities in llama.cpp (how
+//       near a tie it was).
 //   node interop.mjs ppl [--ctx 128] TEXTFILE MODEL.gguf...
 //       {"model":..,"ppl":..,"chunks":..}  llama-perplexity's method: chunks
 //       of --ctx tokens of the text, BOS first, the second half of each
@@ -28,8 +29,8 @@ function parseArgs(argv) {
         else if (a === "--ids") o.ids = argv[++i].trim().split(/\s+/).filter(Boolean).map(Number);
         else if (a === "--text") o.text = argv[++i];
         else if (a === "--expect") o.expect = argv[++i].trim().split(/\s+/).filter(Boolean).map(Number);
-        else if (o.cmd === "gen") o.models.push({path: a, expect: o.expect}), o.expect = null;
         else if (a === "--ctx") o.ctx = Number(argv[++i]);
+        else if (o.cmd === "gen") o.models.push({path: a, expect: o.expect}), o.expect = null;
         else if (o.cmd === "ppl" && o.file === null) o.file = a;
         else o.models.push({path: a, expect: null});
     }
