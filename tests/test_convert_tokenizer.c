@@ -3,7 +3,14 @@
  * does (llmkit's tokenizers follow HF tokenizers and llama.cpp, each checked
  * against them elsewhere). The tokenizer.json is made at test time from the
  * GPT-2 fixture (vocab.json + merges.txt); tokenizer_config.json gives a
- * chat template. */
+ * chat template.
+ *
+ * SentencePiece-style vocabularies (tokenizer.ggml.model "llama"): Llama 2's
+ * tokenizer.json (BPE with byte_fallback) written as GGUF metadata must
+ * tokenize llama.cpp's test inputs to llama.cpp's own ids (the
+ * ggml-vocab-llama-spm test vectors, made with HF transformers from the
+ * same vocabulary); a llama2.c tok512.bin written as metadata must equal the
+ * tokens, scores and types llama.cpp's converter wrote in stories260K.gguf. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +76,158 @@ static bool make_dir(const char *fx_dir, const char *dir) {
     return true;
 }
 
+/* Writes the SentencePiece metadata of a tokenizer source to out.gguf. */
+static bool write_spm_gguf(const char *src, bool hf_dir, int32_t n_vocab, const char *out) {
+    lk_error err;
+    lk_gguf_writer *w = lk_gguf_writer_new(3, 0);
+    CHECK_EQ_INT(lk_gguf_writer_set_str(w, "general.architecture", "llama"), LK_OK);
+    lk_status st = hf_dir ? lk_gguf_meta_write_hf_tokenizer(w, src, n_vocab, &err)
+                          : lk_gguf_meta_write_tokenizer_file(w, src, n_vocab, &err);
+    CHECK_OK(st, &err);
+    if (st == LK_OK) CHECK_OK(st = lk_gguf_writer_write(w, out, &err), &err);
+    lk_gguf_writer_free(w);
+    return st == LK_OK;
+}
+
+#define SEP "\n__ggml_vocab_test__\n"
+
+/* Every llama-spm test input encodes (no BOS) to llama.cpp's ids. */
+static void check_llama_spm_vectors(const char *gguf) {
+    const char *inp_fx = lk_test_fixture("llamacpp-vocab/ggml-vocab-llama-spm.gguf.inp");
+    char inp_path[4096];
+    snprintf(inp_path, sizeof inp_path, "%s", inp_fx ? inp_fx : "");
+    const char *out_path = lk_test_fixture("llamacpp-vocab/ggml-vocab-llama-spm.gguf.out");
+    if (!inp_fx || !out_path) {
+        printf("SKIP llama-spm test vectors (not in the fixtures)\n");
+        return;
+    }
+    lk_error err;
+    lk_tokenizer *tok = NULL;
+    char *inp = NULL, *outs = NULL;
+    size_t inp_len, outs_len;
+    CHECK_OK(lk_tokenizer_load(gguf, &tok, &err), &err);
+    CHECK_OK(lk_read_file(inp_path, 1 << 20, &inp, &inp_len, &err), &err);
+    CHECK_OK(lk_read_file(out_path, 1 << 20, &outs, &outs_len, &err), &err);
+    int cases = 0, pass = 0;
+    for (char *p = inp, *line = outs; tok && inp && outs;) {
+        char *sep = strstr(p, SEP), *eol = strchr(line, '\n');
+        if (!sep || !eol) break;
+        *eol = '\0';
+        int32_t want[512];
+        int nw = 0;
+        for (char *q = line; nw < 512;) {
+            char *end;
+            long v = strtol(q, &end, 10);
+            if (end == q) break;
+            want[nw++] = (int32_t)v;
+            q = end;
+        }
+        int32_t *ids = NULL;
+        size_t n = 0;
+        if (lk_tokenizer_encode(tok, p, (size_t)(sep - p), false, false, &ids, &n, &err) == LK_OK &&
+            n == (size_t)nw && memcmp(ids, want, n * sizeof *ids) == 0)
+            pass++;
+        else
+            printf("  llama-spm case %d differs: %.*s\n", cases, (int)(sep - p), p);
+        free(ids);
+        cases++;
+        p = sep + strlen(SEP);
+        line = eol + 1;
+    }
+    printf("llama-spm test vectors through the converted vocabulary: %d/%d\n", pass, cases);
+    CHECK(cases >= 40);
+    CHECK_EQ_INT(pass, cases);
+    lk_tokenizer_free(tok);
+    free(inp);
+    free(outs);
+}
+
+static void test_hf_spm(void) {
+    const char *fx = lk_test_fixture("tokenizers/llama2-hf");
+    if (!fx) {
+        printf("SKIP tokenizers/llama2-hf not found\n");
+        return;
+    }
+    char dir[4096], out[4200];
+    snprintf(dir, sizeof dir, "%s", fx);
+    snprintf(out, sizeof out, "%s/llama2-vocab.gguf", lk_test_tmpdir());
+    if (!write_spm_gguf(dir, true, 32000, out)) return;
+    lk_error err;
+    lk_gguf *g = NULL;
+    CHECK_OK(lk_gguf_open(out, &g, &err), &err);
+    if (g) {
+        lk_gguf_str s;
+        CHECK(lk_gguf_get_str(g, "tokenizer.ggml.model", &s) && s.len == 5 && !memcmp(s.ptr, "llama", 5));
+        bool b = false;
+        CHECK(lk_gguf_get_bool(g, "tokenizer.ggml.add_space_prefix", &b) && b);
+        CHECK(lk_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &b) && b);
+        uint32_t id = 99;
+        CHECK(lk_gguf_get_u32(g, "tokenizer.ggml.unknown_token_id", &id) && id == 0);
+        const void *types, *scores;
+        uint64_t n = 0, ns = 0;
+        CHECK(lk_gguf_get_num_array(g, "tokenizer.ggml.token_type", LK_GGUF_INT32, &types, &n) && n == 32000);
+        CHECK(lk_gguf_get_num_array(g, "tokenizer.ggml.scores", LK_GGUF_FLOAT32, &scores, &ns) && ns == 32000);
+        if (n == 32000) {
+            const int32_t *t = types;
+            CHECK_EQ_INT(t[0], LK_TOKEN_UNKNOWN);
+            CHECK_EQ_INT(t[1], LK_TOKEN_CONTROL);
+            CHECK_EQ_INT(t[3], LK_TOKEN_BYTE);   /* <0x00> */
+            CHECK_EQ_INT(t[258], LK_TOKEN_BYTE); /* <0xFF> */
+            CHECK_EQ_INT(t[259], LK_TOKEN_NORMAL);
+        }
+        lk_gguf_close(g);
+    }
+    check_llama_spm_vectors(out);
+}
+
+/* tok512.bin as metadata == what llama.cpp's converter wrote in stories260K.gguf. */
+static void test_llama2c_spm(void) {
+    const char *fx = lk_test_fixture("llama2c/tok512.bin");
+    char tok[4096], ref[4096], out[4200];
+    snprintf(tok, sizeof tok, "%s", fx ? fx : "");
+    const char *rf = lk_test_fixture("gguf/stories260K.gguf");
+    if (!fx || !rf) {
+        printf("SKIP llama2c/tok512.bin or gguf/stories260K.gguf not found\n");
+        return;
+    }
+    snprintf(ref, sizeof ref, "%s", rf);
+    snprintf(out, sizeof out, "%s/tok512-vocab.gguf", lk_test_tmpdir());
+    if (!write_spm_gguf(tok, false, 512, out)) return;
+    lk_error err;
+    lk_gguf *a = NULL, *b = NULL;
+    CHECK_OK(lk_gguf_open(out, &a, &err), &err);
+    CHECK_OK(lk_gguf_open(ref, &b, &err), &err);
+    if (a && b) {
+        const lk_gguf_value *ta = lk_gguf_get(a, "tokenizer.ggml.tokens");
+        const lk_gguf_value *tb = lk_gguf_get(b, "tokenizer.ggml.tokens");
+        CHECK(ta && tb && ta->arr.n == 512 && tb->arr.n == 512);
+        int same = 0;
+        for (uint64_t i = 0; ta && tb && i < 512 && i < ta->arr.n && i < tb->arr.n; i++) {
+            const lk_gguf_str *x = &ta->arr.items[i].str, *y = &tb->arr.items[i].str;
+            same += x->len == y->len && memcmp(x->ptr, y->ptr, x->len) == 0;
+        }
+        CHECK_EQ_INT(same, 512);
+        static const struct {
+            const char *key;
+            lk_gguf_type t;
+            size_t size;
+        } arrays[] = {{"tokenizer.ggml.scores", LK_GGUF_FLOAT32, 4}, {"tokenizer.ggml.token_type", LK_GGUF_INT32, 4}};
+        for (size_t k = 0; k < 2; k++) {
+            const void *x, *y;
+            uint64_t nx = 0, ny = 0;
+            CHECK(lk_gguf_get_num_array(a, arrays[k].key, arrays[k].t, &x, &nx));
+            CHECK(lk_gguf_get_num_array(b, arrays[k].key, arrays[k].t, &y, &ny));
+            CHECK_MSG(nx == 512 && ny == 512 && memcmp(x, y, 512 * arrays[k].size) == 0,
+                      "%s differs from llama.cpp's", arrays[k].key);
+        }
+    }
+    lk_gguf_close(a);
+    lk_gguf_close(b);
+}
+
 int main(void) {
+    test_hf_spm();
+    test_llama2c_spm();
     const char *fx = lk_test_fixture("tokenizers/gpt2");
     if (!fx) lk_test_skip("fixture tokenizers/gpt2 not found");
     char dir[4096], out[4200];

@@ -13,7 +13,7 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: llmkit convert HF_DIR OUT.gguf [--outtype f32|f16|bf16|q8_0]\n"
+            "usage: llmkit convert HF_DIR OUT.gguf [--outtype f32|f16|bf16|q8_0] [--tokenizer FILE]\n"
             "\n"
             "Writes an HF model folder (config.json + *.safetensors) or a llama2.c .bin\n"
             "as a GGUF file with llama.cpp's metadata keys, tensor names and layouts\n"
@@ -21,6 +21,9 @@ static void usage(FILE *out) {
             "\n"
             "  --outtype T   f32, f16 (default), bf16 or q8_0: the type of 2-D weights;\n"
             "                1-D tensors (norms, biases) are always f32\n"
+            "  --tokenizer FILE  write this tokenizer's vocabulary (tokenizer.ggml.*): a llama2.c\n"
+            "                checkpoint holds none, so pass its tokenizer.bin (tok512.bin, ...);\n"
+            "                SentencePiece-style tokenizers only\n"
             "  -t, --threads N  threads (default: one per CPU)\n");
 }
 
@@ -32,7 +35,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total) {
 
 int cmd_convert(int argc, char **argv) {
     const char *pos[2];
-    const char *outtype = "f16";
+    const char *outtype = "f16", *tokenizer = NULL;
     int n_pos = 0, threads = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -41,6 +44,8 @@ int cmd_convert(int argc, char **argv) {
             return 0;
         } else if (!strcmp(a, "--outtype") && i + 1 < argc) {
             outtype = argv[++i];
+        } else if (!strcmp(a, "--tokenizer") && i + 1 < argc) {
+            tokenizer = argv[++i];
         } else if ((!strcmp(a, "-t") || !strcmp(a, "--threads")) && i + 1 < argc) {
             if (sscanf(argv[++i], "%d", &threads) != 1 || threads < 1) {
                 cli_error("convert: %s needs a positive thread count", a);
@@ -73,7 +78,7 @@ int cmd_convert(int argc, char **argv) {
     lk_progress bar;
     lk_progress_begin(&bar, isatty(fileno(stderr)) ? stderr : NULL, "convert", 0);
     lk_quantize_params p = {.ftype = ftype, .n_threads = threads, .progress = on_progress,
-                            .progress_ctx = &bar};
+                            .progress_ctx = &bar, .tokenizer = tokenizer};
     lk_quantize_stats stats;
     lk_error err = {0};
     char in_path[4096];

@@ -27,12 +27,15 @@ static void usage(FILE *out) {
             "                        override the model's own\n");
     cli_gen_usage(out);
     fprintf(out,
-            "  --no-bos              do not add the tokenizer's beginning-of-sequence token\n");
+            "  --no-bos              do not add the tokenizer's beginning-of-sequence token\n"
+            "  --print-ids           print token ids instead of text: the prompt's on the first\n"
+            "                        line, the generated ones (with the end-of-sequence id that\n"
+            "                        stopped generation) on the second\n");
 }
 
 typedef struct {
     const char *model, *prompt, *prompt_file, *tokenizer;
-    bool no_bos;
+    bool no_bos, print_ids;
     cli_gen_options g;
 } run_args;
 
@@ -55,6 +58,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
             return 0;
         } else if (!strcmp(o, "--no-bos")) {
             a->no_bos = true, takes = false;
+        } else if (!strcmp(o, "--print-ids")) {
+            a->print_ids = true, takes = false;
         } else if (o[0] == '-' && o[1] != '\0' && !v) {
             cli_error("run: %s needs a value", o);
             return 2;
@@ -177,6 +182,10 @@ int cmd_run(int argc, char **argv) {
     if (lk_eval(c, ids, (int32_t)n_ids, LK_LOGITS_LAST, logits, &err) != LK_OK) goto fail;
     double t1 = cli_now();
     for (size_t i = 0; i < n_ids; i++) lk_sampler_accept(s, ids[i]);
+    if (a.print_ids) {
+        for (size_t i = 0; i < n_ids; i++) printf("%s%d", i ? " " : "", ids[i]);
+        printf("\n");
+    }
 
     long n_gen = 0, limit = a.g.n_predict < 0 ? (long)n_ctx : a.g.n_predict;
     bool stopped = false;
@@ -184,6 +193,7 @@ int cmd_run(int argc, char **argv) {
     while (n_gen < limit && !stopped) {
         int32_t next = lk_sampler_sample(s, logits);
         n_gen++;
+        if (a.print_ids) printf("%s%d", n_gen > 1 ? " " : "", next);
         if (cli_is_eos(hp, tok, next)) {
             reason = "end of sequence";
             break;
@@ -195,7 +205,7 @@ int cmd_run(int argc, char **argv) {
         size_t out_len;
         if (lk_stop_matcher_push(stop, piece, len, &out, &out_len, &stopped, &err) != LK_OK)
             goto fail;
-        fwrite(out, 1, out_len, stdout);
+        if (!a.print_ids) fwrite(out, 1, out_len, stdout);
         fflush(stdout);
         if (stopped) {
             reason = "stop string";
@@ -207,7 +217,7 @@ int cmd_run(int argc, char **argv) {
         }
         if (n_gen < limit && lk_eval(c, &next, 1, LK_LOGITS_LAST, logits, &err) != LK_OK) goto fail;
     }
-    if (!stopped) {
+    if (!stopped && !a.print_ids) {
         size_t len, out_len;
         const char *piece = lk_detokenizer_flush(dt, &len);
         const char *out;

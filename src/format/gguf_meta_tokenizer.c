@@ -8,8 +8,19 @@
  * tokenizer.ggml.pre names the pre-tokenizer: llama.cpp recognises it by a
  * hash of a test tokenization; here the tokenizer.json's Split regex is
  * matched against the regexes llmkit knows for each name ("gpt-2" when the
- * ByteLevel step does the splitting itself). Other tokenizer kinds
- * (SentencePiece-style, WordPiece, Unigram) are not written yet: only the
+ * ByteLevel step does the splitting itself).
+ *
+ * SentencePiece-style vocabularies (an HF tokenizer.json BPE with
+ * byte_fallback, as Llama 2 / Mistral / TinyLlama ship; a llama2.c
+ * tokenizer.bin) are written as tokenizer.ggml.model "llama": tokens with
+ * U+2581 for spaces, scores, token_type (<0xNN> BYTE, <unk> UNKNOWN, added
+ * special tokens CONTROL), the unk id, add_bos_token and add_space_prefix
+ * (bos/eos ids come from the model's config, as for every kind). llama.cpp
+ * merges SentencePiece pieces by score, highest first; HF's tokenizer.json
+ * holds ranked merges instead, so a piece that a merge makes scores -(rank
+ * of its first merge), which orders the merges the same way (HF's converter
+ * ranked them by the SentencePiece score to begin with). Other kinds
+ * (WordPiece, Unigram) are not written yet: only the
  * special ids are. The chat template and add_bos_token come from
  * tokenizer_config.json. */
 #include "format/gguf_meta_write.h"
@@ -171,6 +182,133 @@ done:
     return st;
 }
 
+/* Piece i with llama2.c's plain spaces turned back into U+2581; a pointer
+ * into t, or *owned when it had to be rewritten. NULL when out of memory. */
+static const char *spm_piece(const lk_tokenizer *t, int32_t i, char **owned) {
+    const char *s = t->text + t->off[i];
+    *owned = NULL;
+    if (!t->spm_raw_spaces || !memchr(s, ' ', t->len[i])) return s;
+    char *o = malloc(3 * (size_t)t->len[i] + 1);
+    if (!o) return NULL;
+    size_t k = 0;
+    for (uint32_t j = 0; j < t->len[i]; j++) {
+        if (s[j] == ' ') {
+            memcpy(o + k, "\xe2\x96\x81", 3);
+            k += 3;
+        } else {
+            o[k++] = s[j];
+        }
+    }
+    o[k] = '\0';
+    return *owned = o;
+}
+
+/* A SentencePiece-style tokenizer: llama.cpp's "llama" model. */
+static bool is_spm_like(const lk_tokenizer *t) {
+    return t->model == LK_TOKMODEL_SPM || (t->model == LK_TOKMODEL_BPE && t->byte_fallback);
+}
+
+/* Does the tokenizer put a space marker before the text? llama2.c's does
+ * (add_space_prefix); an HF one with a Prepend("\u2581") normalizer or a
+ * Metaspace pre-tokenizer that prepends. */
+static bool prepends_space(const lk_tokenizer *t) {
+    if (t->model == LK_TOKMODEL_SPM) return t->add_space_prefix;
+    for (int i = 0; i < t->n_norm; i++)
+        if (t->norm[i].kind == LK_NORM_PREPEND && t->norm[i].content &&
+            strcmp(t->norm[i].content, "\xe2\x96\x81") == 0)
+            return true;
+    for (int i = 0; i < t->n_pretok; i++)
+        if (t->pretok[i].kind == LK_PRE_METASPACE && t->pretok[i].prepend != 0) return true;
+    return false;
+}
+
+/* Does add_special put BOS first? */
+static bool adds_bos(const lk_tokenizer *t) {
+    return t->bos >= 0 && t->n_prefix > 0 && t->prefix[0] == t->bos;
+}
+
+static lk_status write_spm(lk_gguf_writer *w, const lk_tokenizer *t, int32_t n_vocab, bool add_bos,
+                           const char *path, lk_error *err) {
+    int64_t n = n_vocab > t->n_vocab ? n_vocab : t->n_vocab;
+    const char **tokens = calloc((size_t)n, sizeof *tokens);
+    char **owned = calloc((size_t)n, sizeof *owned);
+    float *scores = calloc((size_t)n, sizeof *scores);
+    int32_t *types = calloc((size_t)n, sizeof *types);
+    int32_t *first_rank = malloc((size_t)n * sizeof *first_rank);
+    lk_status st = LK_OK;
+    if (!tokens || !owned || !scores || !types || !first_rank) {
+        st = lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) first_rank[i] = -1;
+    if (t->model == LK_TOKMODEL_BPE && t->merges) {
+        for (uint32_t k = 0; k <= t->merge_mask; k++) {
+            const struct lk_merge *m = &t->merges[k];
+            if (m->key == UINT64_MAX || m->result < 0 || m->result >= n) continue;
+            if (first_rank[m->result] < 0 || m->rank < first_rank[m->result])
+                first_rank[m->result] = m->rank;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        if (i >= t->n_vocab) { /* rows past the vocabulary, as convert_hf_to_gguf.py pads */
+            owned[i] = malloc(32);
+            if (!owned[i]) {
+                st = lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+            snprintf(owned[i], 32, "[PAD%lld]", (long long)i);
+            tokens[i] = owned[i];
+            scores[i] = -1000.0f;
+            types[i] = LK_TOKEN_UNUSED;
+            continue;
+        }
+        tokens[i] = spm_piece(t, (int32_t)i, &owned[i]);
+        if (!tokens[i]) {
+            st = lk_error_set(err, LK_ERR_NOMEM, "%s: out of memory", path);
+            goto done;
+        }
+        types[i] = i == t->unk ? LK_TOKEN_UNKNOWN : t->type[i];
+        if (t->model == LK_TOKMODEL_SPM) scores[i] = t->score[i];
+        else if (first_rank[i] >= 0) scores[i] = -(float)first_rank[i];
+        else if (types[i] == LK_TOKEN_NORMAL) scores[i] = -(float)(t->n_merges + i); /* never a merge result */
+        else scores[i] = 0.0f;
+    }
+    if ((st = lk_gguf_writer_set_str(w, "tokenizer.ggml.model", "llama")) ||
+        (st = lk_gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", tokens, (uint64_t)n)) ||
+        (st = lk_gguf_writer_set_num_array(w, "tokenizer.ggml.scores", LK_GGUF_FLOAT32, scores,
+                                           (uint64_t)n)) ||
+        (st = lk_gguf_writer_set_num_array(w, "tokenizer.ggml.token_type", LK_GGUF_INT32, types,
+                                           (uint64_t)n)) ||
+        (st = lk_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", add_bos)) ||
+        (st = lk_gguf_writer_set_bool(w, "tokenizer.ggml.add_space_prefix", prepends_space(t))) ||
+        /* bos/eos: write_ids, from the model's config, as for BPE */
+        (t->unk >= 0 && (st = lk_gguf_writer_set_u32(w, "tokenizer.ggml.unknown_token_id", (uint32_t)t->unk))))
+        st = lk_error_set(err, st, "%s: cannot write the vocabulary", path);
+done:
+    for (int64_t i = 0; owned && i < n; i++) free(owned[i]);
+    free(owned);
+    free((void *)tokens);
+    free(scores);
+    free(types);
+    free(first_rank);
+    return st;
+}
+
+lk_status lk_gguf_meta_write_tokenizer_file(lk_gguf_writer *w, const char *path, int32_t n_vocab,
+                                            lk_error *err) {
+    lk_tokenizer *t = NULL;
+    lk_status st = lk_tokenizer_load(path, &t, err);
+    if (st != LK_OK) return st;
+    if (is_spm_like(t))
+        st = write_spm(w, t, n_vocab, adds_bos(t), path, err);
+    else
+        st = lk_error_set(err, LK_ERR_UNSUPPORTED,
+                          "%s: only SentencePiece-style tokenizers can be added to a converted "
+                          "model so far", path);
+    lk_tokenizer_free(t);
+    return st;
+}
+
 /* tokenizer_config.json: add_bos_token and chat_template (a string, or a
  * list of {name, template} of which "default" is taken). */
 static lk_status write_config(lk_gguf_writer *w, const char *dir) {
@@ -201,10 +339,11 @@ lk_status lk_gguf_meta_write_hf_tokenizer(lk_gguf_writer *w, const char *dir, in
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(model, "type"));
     lk_status st = LK_OK;
-    if (type && strcmp(type, "BPE") == 0 &&
-        !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback")))
-        st = write_bpe(w, root, n_vocab, dir, err);
+    bool bpe = type && strcmp(type, "BPE") == 0;
+    bool byte_fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback"));
+    if (bpe && !byte_fallback) st = write_bpe(w, root, n_vocab, dir, err);
     cJSON_Delete(root);
+    if (bpe && byte_fallback) st = lk_gguf_meta_write_tokenizer_file(w, dir, n_vocab, err);
     if (st == LK_OK && (st = write_config(w, dir)))
         return lk_error_set(err, st, "%s: cannot write the chat template", dir);
     return st;

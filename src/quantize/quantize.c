@@ -362,6 +362,9 @@ static lk_status copy_gguf_meta(lk_gguf_writer *w, const lk_gguf *g, lk_ftype ft
         const char *key = lk_gguf_kv_key(g, i);
         /* A split input becomes one file. */
         if (strncmp(key, "split.", 6) == 0) continue;
+        /* Set again below, last, where llama-quantize puts them (its
+         * gguf_set_val removes a key and appends it). */
+        if (!strcmp(key, "general.quantization_version") || !strcmp(key, "general.file_type")) continue;
         lk_status st = lk_gguf_writer_set_value(w, key, lk_gguf_kv_value(g, i));
         if (st) return lk_error_set(err, st, "cannot copy metadata key %s", key);
     }
@@ -433,6 +436,15 @@ lk_status lk_quantize_model(const char *in_path, const char *out_path,
     st = is_gguf ? copy_gguf_meta(w, j.gguf, p->ftype, err)
                  : lk_gguf_meta_write(w, j.mf, p->ftype, err);
     if (st) goto done;
+    if (p->tokenizer) {
+        if (is_gguf) {
+            st = lk_error_set(err, LK_ERR_ARG, "%s: a GGUF keeps its own tokenizer", in_path);
+            goto done;
+        }
+        if ((st = lk_gguf_meta_write_tokenizer_file(w, p->tokenizer,
+                                                    lk_model_file_hparams(j.mf)->n_vocab, err)))
+            goto done;
+    }
 
     if ((st = lk_threadpool_new(p->n_threads, &tp, err))) goto done;
     uint64_t total = 0, done_bytes = 0;

@@ -30,6 +30,11 @@ typedef struct {
     int32_t n_threads;   /* <= 0: one per online CPU */
     lk_quantize_progress_fn progress; /* may be NULL */
     void *progress_ctx;
+    /* A tokenizer file to write as tokenizer.ggml.* (a llama2.c
+     * tokenizer.bin for a checkpoint that has none; see
+     * lk_gguf_meta_write_tokenizer_file); NULL: the model's own. Not for GGUF
+     * inputs, which keep theirs. */
+    const char *tokenizer;
 } lk_quantize_params;
 
 /* Summary of what was written, for the CLI. */
