@@ -369,6 +369,38 @@ static double compare_prompt(lk_model *model, lk_dtype kv, const golden *g, bool
     return worst;
 }
 
+/* The prompt one token at a time (the decode path: F16 weights take x
+ * rounded to F16 there, src/tensor/matmul.c); worst |diff| / range. */
+static double compare_decode(lk_model *model, const golden *g) {
+    lk_context_params cp;
+    lk_context_params_default(&cp);
+    cp.n_ctx = N_PROMPT;
+    cp.kv_type = LK_DTYPE_F16;
+    lk_context *c;
+    lk_error err;
+    CHECK_OK(lk_context_new(model, &cp, &c, &err), &err);
+    if (!c) return INFINITY;
+    const int32_t V = g->vocab;
+    float *logits = malloc((size_t)V * sizeof *logits);
+    double worst = 0;
+    for (int t = 0; t < N_PROMPT; t++) {
+        CHECK_OK(lk_eval(c, &g->prompt[t], 1, LK_LOGITS_LAST, logits, &err), &err);
+        const float *want = g->logits + (size_t)t * V;
+        float lo = want[0], hi = want[0];
+        double maxd = 0;
+        for (int j = 0; j < V; j++) {
+            if (want[j] < lo) lo = want[j];
+            if (want[j] > hi) hi = want[j];
+            double dd = fabs((double)logits[j] - want[j]);
+            if (dd > maxd || isnan(dd)) maxd = isnan(dd) ? INFINITY : dd;
+        }
+        if (maxd / (hi - lo) > worst) worst = maxd / (hi - lo);
+    }
+    free(logits);
+    lk_context_free(c);
+    return worst;
+}
+
 static void test_model(const char *name) {
     golden g;
     if (!load_golden(name, &g)) {
@@ -405,6 +437,18 @@ static void test_model(const char *name) {
         printf("%-36s max|diff| = %.2e x range\n", what, rel);
         CHECK_MSG(rel <= runs[r].tol, "%s: max|diff| %.3g x range > %.0e", what, rel, runs[r].tol);
         lk_model_free(model);
+    }
+    { /* F16 weights through the decode path, token by token */
+        convert(&m, LK_DTYPE_F16);
+        lk_model *model;
+        lk_error err;
+        CHECK_OK(lk_model_from_tensors(&m.hp, m.t, m.n, NULL, &model, &err), &err);
+        if (model) {
+            double rel = compare_decode(model, &g);
+            printf("%-36s max|diff| = %.2e x range\n", "  (f16 weights, decode)", rel);
+            CHECK_MSG(rel <= 2e-2, "%s f16 decode: max|diff| %.3g x range > 2e-2", name, rel);
+            lk_model_free(model);
+        }
     }
     free_model(&m);
     free_golden(&g);

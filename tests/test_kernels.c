@@ -57,6 +57,20 @@ static void test_table(const lk_kernels *k) {
         check_dot(k->isa, "dot f16", n, k->f16.vec_dot(n, w16, x), ref->f16.vec_dot(n, w16, x), s16);
         check_dot(k->isa, "dot bf16", n, k->bf16.vec_dot(n, wb16, x), ref->bf16.vec_dot(n, wb16, x),
                   sb16);
+        { /* F16 x F16 (decode with F16 weights): x rounded to F16 first */
+            static uint16_t x16[MAXN];
+            double shh = 0, exact = 0;
+            for (int64_t i = 0; i < n; i++) {
+                x16[i] = lk_f32_to_f16(x[i]);
+                double term = (double)lk_f16_to_f32(w16[i]) * lk_f16_to_f32(x16[i]);
+                shh += fabs(term);
+                exact += term;
+            }
+            float want = ref->vec_dot_f16_f16(n, w16, x16);
+            check_dot(k->isa, "dot f16 x f16", n, k->vec_dot_f16_f16(n, w16, x16), want, shh);
+            /* the reference itself: the exact sum of the F16 products */
+            check_dot("scalar", "dot f16 x f16 vs double", n, want, (float)exact, shh);
+        }
 
         /* One row against four activation rows. */
         {
@@ -159,7 +173,8 @@ static void test_matmul(const lk_kernels *k, lk_threadpool *tp) {
         int nt = lk_threadpool_size(tp);
         size_t sb = lk_matmul_scratch_bytes(k, t, M, K, nt);
         CHECK(sb == (t == LK_DTYPE_F32 ? 0 : (size_t)nt * 16 * (size_t)K * 4));
-        CHECK(lk_matmul_scratch_bytes(k, t, 1, K, nt) == 0);
+        /* decode: F16 weights take x rounded to F16 (K halves, 64-byte rounded) */
+        CHECK(lk_matmul_scratch_bytes(k, t, 1, K, nt) == (t == LK_DTYPE_F16 ? 320 : 0));
         void *scratch = sb ? malloc(sb) : NULL;
         int bad = 0;
         for (int64_t mm = 1; mm <= M; mm += 3) { /* decode (1), batched with tails (4, 7) */
@@ -168,8 +183,10 @@ static void test_matmul(const lk_kernels *k, lk_threadpool *tp) {
                 for (int64_t n = 0; n < N; n++) {
                     double s = 0, a = 0;
                     for (int64_t i = 0; i < K; i++) {
-                        s += (double)x[m * K + i] * wf[n * K + i];
-                        a += fabs((double)x[m * K + i] * wf[n * K + i]);
+                        double xi = x[m * K + i];
+                        if (t == LK_DTYPE_F16 && mm < 4) xi = lk_f16_to_f32(lk_f32_to_f16(x[m * K + i]));
+                        s += xi * wf[n * K + i];
+                        a += fabs(xi * wf[n * K + i]);
                     }
                     bad += fabs(y[m * N + n] - s) > 1e-5 * a + 1e-6;
                 }

@@ -51,6 +51,11 @@ typedef struct {
      * registers, so each load feeds four FMAs. */
     void (*dot_f32_4x4)(int64_t k, const float *w, int64_t w_stride, const float *x,
                         int64_t x_stride, float out[16]);
+    /* dot(w[0..k), x[0..k)) with both in F16: the decode matrix-vector
+     * product for F16 weights, x rounded to F16 once per product (as
+     * llama.cpp does). Half the activation bytes of an F32 x keep a long x
+     * (ffn_down: 4864) in L1 beside the streamed weights. */
+    lk_vec_dot_fn vec_dot_f16_f16;
     /* y[n] += a * x[n], x in F32 or F16 (value rows of the KV cache). */
     void (*axpy_f32)(int64_t n, float a, const float *x, float *y);
     void (*axpy_f16)(int64_t n, float a, const uint16_t *x, float *y);
@@ -99,6 +104,7 @@ void lk_scale(int64_t n, float *x, float s);
 float lk_vec_dot_f32_ref(int64_t k, const void *w, const void *x);
 float lk_vec_dot_f16_ref(int64_t k, const void *w, const void *x);
 float lk_vec_dot_bf16_ref(int64_t k, const void *w, const void *x);
+float lk_vec_dot_f16_f16_ref(int64_t k, const void *w, const void *x);
 void lk_dot_f32_4x4_ref(int64_t k, const float *w, int64_t w_stride, const float *x,
                         int64_t x_stride, float out[16]);
 void lk_dot_f32_x4_ref(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]);

@@ -59,6 +59,22 @@ static float vec_dot_f16(int64_t k, const void *w, const void *x) {
     return sum;
 }
 
+static float vec_dot_f16_f16(int64_t k, const void *w, const void *x) {
+    const uint16_t *a = w, *b = x;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 64 <= k; i += 64) {
+        s0 = _mm512_fmadd_ps(load_f16x16(a + i), load_f16x16(b + i), s0);
+        s1 = _mm512_fmadd_ps(load_f16x16(a + i + 16), load_f16x16(b + i + 16), s1);
+        s2 = _mm512_fmadd_ps(load_f16x16(a + i + 32), load_f16x16(b + i + 32), s2);
+        s3 = _mm512_fmadd_ps(load_f16x16(a + i + 48), load_f16x16(b + i + 48), s3);
+    }
+    for (; i + 16 <= k; i += 16) s0 = _mm512_fmadd_ps(load_f16x16(a + i), load_f16x16(b + i), s0);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    for (; i < k; i++) sum += _cvtsh_ss(a[i]) * _cvtsh_ss(b[i]);
+    return sum;
+}
+
 static float vec_dot_bf16(int64_t k, const void *w, const void *x) {
     const uint16_t *a = w;
     const float *b = x;
@@ -216,6 +232,7 @@ void lk_kernels_fill_avx512(lk_kernels *k) {
     k->f16.to_f32 = f16_to_f32;
     k->f16.from_f32 = f16_from_f32;
     k->bf16.vec_dot = vec_dot_bf16;
+    k->vec_dot_f16_f16 = vec_dot_f16_f16;
     k->dot_f32_x4 = dot_f32_x4;
     k->dot_f32_4x4 = dot_f32_4x4;
     k->axpy_f32 = axpy_f32;

@@ -31,6 +31,13 @@ float lk_vec_dot_bf16_ref(int64_t k, const void *w, const void *x) {
     return sum;
 }
 
+float lk_vec_dot_f16_f16_ref(int64_t k, const void *w, const void *x) {
+    const uint16_t *a = w, *b = x;
+    float sum = 0.0f;
+    for (int64_t i = 0; i < k; i++) sum += lk_f16_to_f32(a[i]) * lk_f16_to_f32(b[i]);
+    return sum;
+}
+
 void lk_dot_f32_x4_ref(int64_t k, const float *w, const float *x, int64_t x_stride, float out[4]) {
     for (int i = 0; i < 4; i++) out[i] = lk_vec_dot_f32_ref(k, w, x + i * x_stride);
 }
@@ -97,6 +104,7 @@ static const lk_kernels k_ref = {
     .f32 = {LK_DTYPE_F32, lk_vec_dot_f32_ref, f32_to_f32, f32_from_f32},
     .f16 = {LK_DTYPE_F32, lk_vec_dot_f16_ref, f16_to_f32, f16_from_f32},
     .bf16 = {LK_DTYPE_F32, lk_vec_dot_bf16_ref, bf16_to_f32, bf16_from_f32},
+    .vec_dot_f16_f16 = lk_vec_dot_f16_f16_ref,
     .dot_f32_x4 = lk_dot_f32_x4_ref,
     .dot_f32_4x4 = lk_dot_f32_4x4_ref,
     .axpy_f32 = axpy_f32,

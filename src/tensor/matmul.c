@@ -39,6 +39,13 @@ static bool batched(const lk_dtype_kernels *dk, int64_t m) {
     return m >= TILE_TOKENS && dk->act_dtype == LK_DTYPE_F32;
 }
 
+/* F16 weights in decode: x rounded to F16 once, then F16 x F16 dots
+ * (kernels.h, vec_dot_f16_f16), so a long x stays in L1 next to the
+ * weights streaming past it. */
+static bool f16_decode(lk_dtype wt, const lk_dtype_kernels *dk, int64_t m) {
+    return wt == LK_DTYPE_F16 && !batched(dk, m);
+}
+
 size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k,
                                int n_threads) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, wt);
@@ -46,6 +53,7 @@ size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, i
     if (n_threads < 1) n_threads = 1;
     if (batched(dk, m))
         return wt == LK_DTYPE_F32 ? 0 : (size_t)n_threads * ROW_BLOCK * (size_t)k * sizeof(float);
+    if (f16_decode(wt, dk, m)) return round_up64((size_t)m * (size_t)k * sizeof(uint16_t));
     if (dk->act_dtype == LK_DTYPE_F32) return 0;
     uint64_t rb;
     if (!lk_dtype_row_bytes(dk->act_dtype, k, &rb)) return 0;
@@ -136,7 +144,13 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
                int64_t m, float *y, void *scratch) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, w->dtype);
     matmul_job j = {.w = w, .kern = kern, .dot = dk->vec_dot, .m = m, .y = y};
-    if (dk->act_dtype == LK_DTYPE_F32) {
+    if (f16_decode(w->dtype, dk, m)) {
+        for (int64_t t = 0; t < m; t++)
+            dk->from_f32(w->cols, x + t * w->cols, (uint16_t *)scratch + (size_t)t * (size_t)w->cols);
+        j.dot = kern->vec_dot_f16_f16;
+        j.xa = scratch;
+        j.xa_stride = (size_t)w->cols * sizeof(uint16_t);
+    } else if (dk->act_dtype == LK_DTYPE_F32) {
         j.xa = (const char *)x;
         j.xa_stride = (size_t)w->cols * sizeof(float);
         j.wblock = scratch;
