@@ -450,6 +450,9 @@
   el.stop.addEventListener('click', () => {
     if (state.stream) state.stream.controller.abort();
   });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && state.stream && !el.settings.open) state.stream.controller.abort();
+  });
 
   // ------------------------------------------------------------ settings
   function openSettings() {

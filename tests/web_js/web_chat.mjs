@@ -221,6 +221,13 @@ check(reply2 && reply2.content.length > 0 && reply2.content.length < full2.json.
   full2.json.choices[0].message.content.length + ' chars)');
 check((await page.textContent('.msg.assistant .stats')).includes('stopped'), 'the answer is marked stopped');
 check(await page.isEditable('#input'), 'the input is usable after stop');
+let busy = -1;
+for (let i = 0; i < 50 && busy !== 0; i++) {
+  const metrics = await (await fetch(base + '/metrics', { headers: auth })).text();
+  busy = Number((/^llmkit_slots_busy (\S+)$/m.exec(metrics) || [])[1]);
+  if (busy !== 0) await new Promise((r) => setTimeout(r, 100));
+}
+check(busy === 0, 'the server has no busy slot after stop (/metrics llmkit_slots_busy ' + busy + ')');
 await send('What did she do next?');
 await page.waitForSelector('#stop:not([hidden])');
 await idle();
@@ -277,6 +284,7 @@ await page.click('.copy-code');
 await page.waitForFunction(() => document.querySelector('.copy-code').textContent === '已复制');
 const clip = await page.evaluate(() => navigator.clipboard.readText());
 check(clip === 'echo "<hello>"', 'the copy button copies the code: ' + JSON.stringify(clip));
+await page.screenshot({ path: shot.replace(/\.png$/, '') + '-markdown.png' });
 
 // ---- screenshots: desktop, then phone-sized without horizontal overflow
 await page.click('.conv-open >> text=' + prompt1);
