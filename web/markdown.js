@@ -2,9 +2,11 @@
 /* Markdown to HTML for model output. The whole input is HTML-escaped before
  * anything else, so the only markup in the result is what this renderer adds
  * itself (a fixed set of tags; href only for http(s) links; class only from
- * [\w+#.-]). Model output can therefore never inject tags or attributes.
+ * [\w+#.-] or a fixed alignment). Model output can therefore never inject
+ * tags or attributes.
  * Supported: headings, paragraphs, bold/italic/strikethrough, inline code,
- * fenced code blocks (with a copy button), lists, blockquotes, rules, links. */
+ * fenced code blocks (with a copy button), lists, tables, blockquotes, rules,
+ * links. */
 (function (global) {
   function escapeHtml(s) {
     return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
@@ -36,6 +38,26 @@
   const QUOTE = /^ {0,3}&gt; ?(.*)$/;
   const BULLET = /^\s{0,3}[-*+]\s+(.*)$/;
   const NUMBERED = /^\s{0,3}(\d{1,9})[.)]\s+(.*)$/;
+  const TABLE_RULE = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+
+  // The cells of a table row: "| a | b |" or "a | b"; "\|" stays in its cell.
+  function cells(line) {
+    const row = line.trim();
+    const out = [''];
+    for (let k = 0; k < row.length; k++) {
+      if (row[k] === '\\' && row[k + 1] === '|') {
+        out[out.length - 1] += '|';
+        k++;
+      } else if (row[k] === '|') {
+        out.push('');
+      } else {
+        out[out.length - 1] += row[k];
+      }
+    }
+    if (row.startsWith('|')) out.shift();
+    if (row.endsWith('|') && !row.endsWith('\\|') && out.length > 1) out.pop();
+    return out.map((c) => c.trim());
+  }
 
   function blocks(lines, opts) {
     const out = [];
@@ -69,6 +91,22 @@
           '</span><button type="button" class="copy-code">' + opts.copyLabel + '</button></div>' +
           '<pre><code' + (lang ? ' class="language-' + lang + '"' : '') + '>' + body.join('\n') +
           '</code></pre></div>');
+      } else if (line.includes('|') && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1]) &&
+                 cells(lines[i + 1]).length === cells(line).length) {
+        flush();
+        const head = cells(line);
+        const align = cells(lines[i + 1]).map((c) =>
+          (/^:-+:$/.test(c) ? 'center' : /-:$/.test(c) ? 'right' : /^:-/.test(c) ? 'left' : ''));
+        const cell = (tag, text, k) => '<' + tag + (align[k] ? ' class="align-' + align[k] + '"' : '') + '>' +
+          inline(text) + '</' + tag + '>';
+        let html = '<div class="table-wrap"><table><thead><tr>' + head.map((c, k) => cell('th', c, k)).join('') +
+          '</tr></thead><tbody>';
+        for (i += 2; i < lines.length && lines[i].includes('|') && !/^\s*$/.test(lines[i]); i++) {
+          const row = cells(lines[i]);
+          html += '<tr>' + head.map((h, k) => cell('td', row[k] || '', k)).join('') + '</tr>';
+        }
+        i--;
+        out.push(html + '</tbody></table></div>');
       } else if (/^\s*$/.test(line)) {
         flush();
       } else if ((m = HEADING.exec(line))) {

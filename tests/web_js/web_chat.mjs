@@ -104,11 +104,12 @@ const unit = await page.evaluate(() => {
     '[a](https://example.com/"onmouseover="alert(1))',
     '> <iframe src=javascript:alert(1)>',
     '- <a href="javascript:alert(1)">x</a>',
+    '| <img src=x onerror=alert(1)> | b |\n|---|---|\n| <script>alert(1)</script> | [y](javascript:alert(1)) |',
   ].join('\n\n');
   const box = document.createElement('div');
   box.innerHTML = renderMarkdown(evil, { copyLabel: 'Copy' });
   const allowed = new Set(['P', 'BR', 'STRONG', 'EM', 'DEL', 'CODE', 'PRE', 'A', 'H1', 'H2', 'H3', 'H4', 'H5',
-    'H6', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'HR', 'DIV', 'SPAN', 'BUTTON']);
+    'H6', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'HR', 'DIV', 'SPAN', 'BUTTON', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD']);
   const bad = [];
   for (const n of box.querySelectorAll('*')) {
     if (!allowed.has(n.tagName)) bad.push(n.tagName);
@@ -118,9 +119,10 @@ const unit = await page.evaluate(() => {
     }
   }
   const md = document.createElement('div');
-  md.innerHTML = renderMarkdown('# T\n**b** *i* `c` [l](https://example.com/a?b=1&c=2)\n\n- x\n- y\n\n1. one\n\n```js\nlet x = "<b>";\n```');
+  md.innerHTML = renderMarkdown('# T\n**b** *i* `c` [l](https://example.com/a?b=1&c=2)\n\n- x\n- y\n\n1. one\n\n| h | 中 |\n|:-:|--:|\n| 1 | 二 |\n\n```js\nlet x = "<b>";\n```');
   const shape = ['h1', 'strong', 'em', 'p code', 'a[href="https://example.com/a?b=1&c=2"]', 'ul li + li', 'ol li',
-    '.code-block pre code.language-js', '.code-block button.copy-code'].filter((s) => !md.querySelector(s));
+    '.code-block pre code.language-js', '.code-block button.copy-code', 'table th.align-center + th.align-right',
+    'tbody td + td.align-right'].filter((s) => !md.querySelector(s));
   const code = md.querySelector('pre code');
 
   // SSE through TextDecoder(stream), the stream cut at every byte position
@@ -229,7 +231,6 @@ for (let i = 0; i < 50 && busy !== 0; i++) {
 }
 check(busy === 0, 'the server has no busy slot after stop (/metrics llmkit_slots_busy ' + busy + ')');
 await send('What did she do next?');
-await page.waitForSelector('#stop:not([hidden])');
 await idle();
 convs = await stored();
 const follow = convs.find((c) => c.messages[0].content === prompt2);
@@ -263,8 +264,10 @@ await page.evaluate(() => {
   const convs = JSON.parse(localStorage.getItem('llmkit.conversations'));
   convs.push({ id: 'evil', title: '<img src=x onerror=alert(1)>', updated: Date.now() + 1000, messages: [
     { role: 'user', content: '<b>hi</b>' },
-    { role: 'assistant', content: 'Here:\n\n<script>window.__pwned=1</script>\n\n<img src=x onerror="window.__pwned=1">\n\n' +
-      '[x](javascript:window.__pwned=1)\n\n```sh\necho "<hello>"\n```' },
+    { role: 'assistant', content: '## Markdown 与 HTML\n\nHere, as **text**:\n\n<script>window.__pwned=1</script>\n\n' +
+      '<img src=x onerror="window.__pwned=1">\n\n[x](javascript:window.__pwned=1) and [a real link](https://example.com)\n\n' +
+      '```sh\necho "<hello>"\n```\n\n| 名称 | `value` |\n|---|--:|\n| <b>bold?</b> | 42 |\n\n' +
+      '1. first *item*\n2. 第二项 ~~old~~\n\n> a quote with `code`' },
   ] });
   localStorage.setItem('llmkit.conversations', JSON.stringify(convs));
   localStorage.setItem('llmkit.current', JSON.stringify('evil'));
