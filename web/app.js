@@ -165,9 +165,12 @@
       empty.className = 'empty';
       const h = document.createElement('h2');
       h.textContent = t('emptyTitle');
-      const p = document.createElement('p');
-      p.textContent = t('emptyHint', state.model || 'the model');
-      empty.append(h, p);
+      empty.append(h);
+      if (state.model) {
+        const p = document.createElement('p');
+        p.textContent = t('emptyHint', state.model);
+        empty.append(p);
+      }
       el.messages.append(empty);
       return;
     }
