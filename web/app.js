@@ -353,9 +353,7 @@
     renderConversation();
 
     const t0 = performance.now();
-    let tFirst = 0;
-    let chunks = 0;
-    let usage = null;
+    const seen = { tFirst: 0, chunks: 0, usage: null }; // filled as the answer arrives
     let error = null;
     try {
       const res = await fetch('/v1/chat/completions', {
@@ -365,39 +363,13 @@
         if (res.status === 401) loadModel();
         throw new Error(await errorMessage(res));
       }
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder('utf-8'); // stream: true keeps split UTF-8 sequences
-      const sse = new SseParser();
-      let finished = false;
-      const handle = (data) => {
-        if (data === '[DONE]') { finished = true; return; }
-        let obj;
-        try { obj = JSON.parse(data); } catch (e) { return; } // not ours to show
-        if (obj.error) throw new Error(obj.error.message || JSON.stringify(obj.error));
-        const choice = obj.choices && obj.choices[0];
-        if (choice) {
-          const piece = choice.delta && choice.delta.content;
-          if (piece) {
-            if (!tFirst) tFirst = performance.now();
-            reply.content += piece;
-            chunks++;
-          }
-          if (choice.finish_reason) reply.finish = choice.finish_reason;
-        }
-        if (obj.usage) usage = obj.usage;
-      };
-      while (!finished) {
-        const { value, done } = await reader.read();
-        const events = done ? sse.feed(decoder.decode()).concat(sse.end()) : sse.feed(decoder.decode(value, { stream: true }));
-        events.forEach(handle);
-        updateMessage(conv, reply);
-        if (done) break;
-      }
-      if (finished) reader.cancel().catch(() => {});
+      if (/application\/json/.test(res.headers.get('Content-Type') || '')) await readWhole(res, reply, seen);
+      else await readStream(res, reply, seen, () => updateMessage(conv, reply));
     } catch (e) {
       if (e.name === 'AbortError') reply.stopped = true;
       else error = e.message || String(e);
     }
+    const { tFirst, chunks, usage } = seen;
     const tEnd = performance.now();
     const n = usage && Number.isFinite(usage.completion_tokens) ? usage.completion_tokens : chunks;
     if (n > 0) {
@@ -420,6 +392,51 @@
     setBusy(false);
     saveConversations();
     if (conv.id === state.currentId) renderConversation();
+  }
+
+  // Reads an SSE answer into reply as it arrives, calling progress() after
+  // each network chunk. Throws the stream's error event, or AbortError on stop.
+  async function readStream(res, reply, seen, progress) {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder('utf-8'); // stream: true keeps split UTF-8 sequences whole
+    const sse = new SseParser();
+    let finished = false;
+    const handle = (data) => {
+      if (data === '[DONE]') { finished = true; return; }
+      let obj;
+      try { obj = JSON.parse(data); } catch (e) { return; } // not an event of ours
+      if (obj.error) throw new Error(obj.error.message || JSON.stringify(obj.error));
+      const choice = obj.choices && obj.choices[0];
+      if (choice) {
+        const piece = choice.delta && choice.delta.content;
+        if (piece) {
+          if (!seen.tFirst) seen.tFirst = performance.now();
+          reply.content += piece;
+          seen.chunks++;
+        }
+        if (choice.finish_reason) reply.finish = choice.finish_reason;
+      }
+      if (obj.usage) seen.usage = obj.usage;
+    };
+    while (!finished) {
+      const { value, done } = await reader.read();
+      const events = done ? sse.feed(decoder.decode()).concat(sse.end())
+        : sse.feed(decoder.decode(value, { stream: true }));
+      events.forEach(handle);
+      progress();
+      if (done) break;
+    }
+    if (finished) reader.cancel().catch(() => {});
+  }
+
+  // A server that answered without streaming: the whole message at once.
+  async function readWhole(res, reply, seen) {
+    const obj = await res.json();
+    const choice = obj.choices && obj.choices[0];
+    reply.content = (choice && choice.message && choice.message.content) || '';
+    reply.finish = choice && choice.finish_reason;
+    if (reply.content) seen.tFirst = performance.now();
+    seen.usage = obj.usage || null;
   }
 
   function setBusy(busy) {
