@@ -402,6 +402,7 @@
     const sse = new SseParser();
     let finished = false;
     const handle = (data) => {
+      if (finished) return;
       if (data === '[DONE]') { finished = true; return; }
       let obj;
       try { obj = JSON.parse(data); } catch (e) { return; } // not an event of ours
@@ -418,7 +419,9 @@
       }
       if (obj.usage) seen.usage = obj.usage;
     };
-    while (!finished) {
+    // Read to the end even after [DONE] (the server closes right after), so
+    // the connection ends cleanly instead of being cut.
+    for (;;) {
       const { value, done } = await reader.read();
       const events = done ? sse.feed(decoder.decode()).concat(sse.end())
         : sse.feed(decoder.decode(value, { stream: true }));
@@ -426,7 +429,6 @@
       progress();
       if (done) break;
     }
-    if (finished) reader.cancel().catch(() => {});
   }
 
   // A server that answered without streaming: the whole message at once.

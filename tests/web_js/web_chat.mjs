@@ -1,4 +1,6 @@
-// Drives the web chat of a running `llmkit serve` in headless Chromium.
+// Drives the web chat of a running `llmkit serve` in headless Chromium. The
+// page is loaded through slow_proxy.mjs, which passes everything through and,
+// when asked, hands streamed answers over slowly.
 // Env: LLMKIT_WEB_URL (the server), LLMKIT_WEB_API_KEY (the key it was
 // started with), CHROMIUM (default /usr/bin/chromium), LLMKIT_WEB_SCREENSHOT
 // (the PNG to write; a -phone.png goes next to it). Exits 1 on the first
@@ -6,6 +8,7 @@
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import { startSlowProxy } from './slow_proxy.mjs';
 
 const base = process.env.LLMKIT_WEB_URL;
 const apiKey = process.env.LLMKIT_WEB_API_KEY || '';
@@ -43,13 +46,18 @@ for (let i = 0; ; i++) {
 const models = await api('/v1/models');
 const modelId = models.json.data[0].id;
 
+const proxy = await startSlowProxy(base);
+// The server sends what it generated since its last write as one event, so
+// a fast model makes few, long events; paced, they still arrive one by one.
+const PACED = { bytes: 53, ms: 3 }; // ~18 kB/s
+const SLOW = { bytes: 53, ms: 10 }; // ~5 kB/s: a long answer takes many seconds
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
 });
 const context = await browser.newContext({ viewport: { width: 1200, height: 800 }, locale: 'en-US' });
-await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: proxy.url });
 const page = await context.newPage();
 const pageErrors = [];
 page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -79,17 +87,7 @@ async function recordGrowth() {
     window.__observer.observe(box, { childList: true, subtree: true, characterData: true });
   });
 }
-// Slows the page's downloads so an answer arrives over seconds, whatever the CPU.
-const cdp = await context.newCDPSession(page);
-await cdp.send('Network.enable');
-async function throttle(bytesPerSecond) {
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false, latency: 0, uploadThroughput: -1,
-    downloadThroughput: bytesPerSecond > 0 ? bytesPerSecond : -1,
-  });
-}
-
-await page.goto(base + '/');
+await page.goto(proxy.url + '/');
 check((await page.title()).includes('llmkit'), 'GET / serves the chat page');
 
 // ---- the renderer and the SSE parser, in the page
@@ -162,19 +160,18 @@ if (apiKey) {
 await page.click('#settings-btn');
 if (apiKey) await page.fill('#api-key', apiKey);
 await page.fill('#set-temperature', '0');
-await page.fill('#set-max_tokens', '48');
+await page.fill('#set-max_tokens', '400');
 await page.click('#close-settings');
 await page.waitForFunction((id) => document.getElementById('model-name').textContent === id, modelId);
 check(true, 'the model name from /v1/models is shown: ' + modelId);
 
 // ---- a streamed answer that grows, identical to the API's non-streamed one
 const prompt1 = 'Tell me a story about a cat.';
-await throttle(3000);
 await recordGrowth();
+proxy.pace = PACED;
 await send(prompt1);
-await page.waitForSelector('#stop:not([hidden])');
 await idle();
-await throttle(0);
+proxy.pace = null;
 const lengths = await page.evaluate(() => window.__lengths);
 const distinct = [...new Set(lengths)].filter((n) => n > 0);
 check(distinct.length >= 3 && distinct.every((n, i) => i === 0 || n > distinct[i - 1]),
@@ -183,13 +180,13 @@ let convs = await stored();
 const conv1 = convs.find((c) => c.messages[0].content === prompt1);
 const answer1 = conv1 && conv1.messages[1];
 const direct = await api('/v1/chat/completions', {
-  model: modelId, messages: [{ role: 'user', content: prompt1 }], temperature: 0, max_tokens: 48,
+  model: modelId, messages: [{ role: 'user', content: prompt1 }], temperature: 0, max_tokens: 400,
 });
 check(answer1 && answer1.content.length > 0 && answer1.content === direct.json.choices[0].message.content,
   'streamed answer equals the non-streamed API answer (greedy): ' + JSON.stringify(answer1 && answer1.content));
 const body1 = chatBodies[chatBodies.length - 1];
 check(body1.stream === true && body1.stream_options && body1.stream_options.include_usage === true &&
-  body1.temperature === 0 && body1.max_tokens === 48 && body1.model === modelId,
+  body1.temperature === 0 && body1.max_tokens === 400 && body1.model === modelId,
   'request: stream, include_usage, temperature, max_tokens, model');
 const stats1 = await page.textContent('.msg.assistant .stats');
 const ntok = Number((/(\d+) tokens?/.exec(stats1) || [])[1]);
@@ -203,7 +200,7 @@ await page.fill('#set-max_tokens', '');
 await page.click('#close-settings');
 const prompt2 = 'Once upon a time there was a little girl named Lily.';
 const full2 = await api('/v1/chat/completions', { model: modelId, messages: [{ role: 'user', content: prompt2 }], temperature: 0 });
-await throttle(1500);
+proxy.pace = SLOW;
 let aborted = false;
 page.on('requestfailed', (r) => { if (r.url().endsWith('/v1/chat/completions')) aborted = true; });
 await send(prompt2);
@@ -213,11 +210,13 @@ await page.waitForFunction(() => {
 });
 await page.click('#stop');
 await idle();
-await throttle(0);
+proxy.pace = null;
 convs = await stored();
 const stoppedConv = convs.find((c) => c.messages[0].content === prompt2);
 const reply2 = stoppedConv && stoppedConv.messages[1];
-check(aborted && reply2 && reply2.stopped === true, 'stop aborts the request');
+for (let i = 0; i < 20 && proxy.aborted === 0; i++) await new Promise((r) => setTimeout(r, 100));
+check(aborted && proxy.aborted === 1 && reply2 && reply2.stopped === true,
+  'stop aborts the request (the browser closed the connection)');
 check(reply2 && reply2.content.length > 0 && reply2.content.length < full2.json.choices[0].message.content.length,
   'the stopped answer keeps what arrived (' + (reply2 && reply2.content.length) + ' of ' +
   full2.json.choices[0].message.content.length + ' chars)');
@@ -314,10 +313,11 @@ await page.screenshot({ path: shot.replace(/\.png$/, '') + '-phone-menu.png' });
 // ---- the language defaults from the browser's
 const zhContext = await browser.newContext({ locale: 'zh-CN' });
 const zhPage = await zhContext.newPage();
-await zhPage.goto(base + '/');
+await zhPage.goto(proxy.url + '/');
 check((await zhPage.textContent('#send')) === '发送', 'a Chinese browser gets the Chinese page');
 
 check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join('; '));
 await browser.close();
+await proxy.close();
 console.log(failures ? failures + ' check(s) failed' : 'all checks passed');
 process.exit(failures ? 1 : 0);
