@@ -73,15 +73,17 @@ check 'wait_idle 2' "slot freed within 2 s of the client leaving mid-generation 
 after=$(metric llmkit_completion_tokens_total)
 check '[ $(( after - before )) -lt 2000 ]' "the killed generation stopped early ($(( after - before )) of 2000 tokens)"
 
-# ---- a client killed during prompt processing (a long prompt), streamed and not
-python3 -c 'import json; print(json.dumps({"prompt": "Once upon a time there was a little girl named Lily. " * 130, "max_tokens": 60, "logit_bias": {"2": -100}}))' > "$tmp/long.json"
+# ---- a client killed during prompt processing (a long prompt, different for
+# each so no cached prefix shortens it), streamed and not
 for mode in stream whole; do
-  if [ $mode = stream ]; then sed 's/}$/,"stream":true}/' "$tmp/long.json" > "$tmp/req.json"; else cp "$tmp/long.json" "$tmp/req.json"; fi
+  python3 -c 'import json, sys; print(json.dumps({"prompt": sys.argv[1] + " Once upon a time there was a little girl named Lily." * 130, "max_tokens": 60, "logit_bias": {"2": -100}, "stream": sys.argv[1] == "stream"}))' $mode > "$tmp/req.json"
+  before=$(metric llmkit_completion_tokens_total)
   curl -s -N "$B/v1/completions" -d @"$tmp/req.json" > "$tmp/prefill.out" &
   cpid=$!
   sleep 0.05
   kill $cpid; wait $cpid 2>/dev/null
   check 'wait_idle 3' "slot freed after a client left during the prompt ($mode; busy $(metric llmkit_slots_busy))"
+  echo "killed during the prompt ($mode): $(( $(metric llmkit_completion_tokens_total) - before )) tokens generated"
 done
 # and a whole (not streamed) answer whose client leaves mid-generation
 before=$(metric llmkit_completion_tokens_total)

@@ -108,6 +108,23 @@ static enum MHD_Result reply_models(srv_http *h, struct MHD_Connection *c, const
     return r;
 }
 
+/* A CORS preflight: the headers the page asks to send are allowed too (the
+ * openai client sends several of its own). */
+static enum MHD_Result reply_preflight(srv_http *h, struct MHD_Connection *c) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    srv_http_add_cors(h, r);
+    const char *asked = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+    if (asked && *asked) {
+        MHD_del_response_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", asked);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, 204, r);
+    MHD_destroy_response(r);
+    srv_metrics_http(h->metrics, 204);
+    return ret;
+}
+
 static bool is_path(const char *url, const char *path) {
     /* "/v1/models" also as "/models", as OpenAI-style clients vary */
     return !strcmp(url, path) || (!strncmp(path, "/v1/", 4) && !strcmp(url, path + 3));
@@ -122,8 +139,7 @@ static enum MHD_Result route(srv_http *h, struct MHD_Connection *c, const char *
     bool known = !strcmp(url, "/") || !strcmp(url, "/health") || !strcmp(url, "/metrics") || is_models ||
                  is_chat || is_completion;
 
-    if (!strcmp(method, "OPTIONS") && h->cors_origin && known)
-        return srv_http_reply(h, c, 204, NULL, "", 0); /* CORS preflight */
+    if (!strcmp(method, "OPTIONS") && h->cors_origin && known) return reply_preflight(h, c);
     if (!known) {
         char msg[512];
         snprintf(msg, sizeof msg, "unknown route %s %.400s", method, url);
