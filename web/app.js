@@ -52,7 +52,18 @@
     model: null,
     stream: null, // {conv, reply, controller} while an answer streams
   };
-  if (!Array.isArray(state.conversations)) state.conversations = [];
+  // Whatever is in storage (another version, a hand edit) must not break the page.
+  state.conversations = (Array.isArray(state.conversations) ? state.conversations : [])
+    .filter((c) => c && typeof c.id === 'string' && Array.isArray(c.messages))
+    .map((c) => Object.assign(c, {
+      title: typeof c.title === 'string' ? c.title : '',
+      updated: Number(c.updated) || 0,
+      messages: c.messages.filter((m) => m && typeof m.role === 'string' && typeof m.content === 'string'),
+    }));
+  for (const name of SETTING_FIELDS) {
+    const v = state.settings[name];
+    state.settings[name] = v == null ? '' : String(v);
+  }
   if (!STRINGS[state.lang]) state.lang = 'en';
 
   function t(key, ...args) {

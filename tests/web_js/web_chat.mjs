@@ -310,6 +310,18 @@ check(await page.evaluate(() => document.getElementById('sidebar').getBoundingCl
   'the menu button opens the sidebar');
 await page.screenshot({ path: shot.replace(/\.png$/, '') + '-phone-menu.png' });
 
+// ---- storage from elsewhere (an old version, a hand edit) does not break the page
+await page.evaluate(() => {
+  localStorage.setItem('llmkit.conversations', JSON.stringify([null, 7, { id: 'a' }, { id: 'b', title: 3,
+    messages: [{ role: 'user' }, { role: 'user', content: 'kept' }] }]));
+  localStorage.setItem('llmkit.current', JSON.stringify('b'));
+  localStorage.setItem('llmkit.settings', JSON.stringify({ system: 5, seed: null }));
+});
+await page.reload();
+await page.waitForSelector('.msg.user');
+check((await page.$$('.conv')).length === 1 && (await page.textContent('.msg.user .body')) === 'kept',
+  'broken stored conversations are skipped, valid ones shown');
+
 // ---- the language defaults from the browser's
 const zhContext = await browser.newContext({ locale: 'zh-CN' });
 const zhPage = await zhContext.newPage();
