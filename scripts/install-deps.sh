@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libcjson-dev libpcre2-dev libutf8proc-dev libcurl4-openssl-dev libedit-dev
+  libmicrohttpd-dev
 )
 # Packages the later test suites use (reference scripts, browsers) are listed
 # here as they arrive, so one script keeps a fresh machine ready.
