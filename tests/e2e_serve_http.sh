@@ -161,6 +161,16 @@ check 'grep -q "^HTTP/1.1 204" "$tmp/pre" && grep -qi "^access-control-allow-hea
 st=$(curl -s -o "$tmp/body" -w "%{http_code}" "$C_URL/v1/chat/completions" -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":5}')
 check '[ "$st" = 200 ]' "chat on a model without a template: $(head -c 300 "$tmp/body")"
 
+# ---- --api-key-file and --timeout: a generation that would take seconds
+# ends at the time limit with finish_reason "length" (4 choices on 1 slot:
+# 8000 tokens of work, the limit counted from submission)
+printf '  file-key-9 \nignored second line\n' > "$tmp/key.txt"
+serve_start T "$F/stories260K.gguf" --api-key-file "$tmp/key.txt" --timeout 1 --parallel 1
+st=$(curl -s -o "$tmp/t.json" -w '%{http_code}' -H "Authorization: Bearer file-key-9" "$T_URL/v1/completions" -d '{"prompt":"Once","max_tokens":2000,"n":4,"logit_bias":{"2":-100}}')
+check '[ "$st" = 200 ]' "request with the key from --api-key-file: $st $(head -c 200 "$tmp/t.json")"
+check 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert all(c[\"finish_reason\"]==\"length\" for c in d[\"choices\"]) and d[\"usage\"][\"completion_tokens\"] < 8000, d[\"usage\"]" "$tmp/t.json"' "--timeout 1 cut the answer: $(tail -c 200 "$tmp/t.json")"
+check '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer file-key" "$T_URL/v1/models")" = 401 ]' "a prefix of the key is refused"
+
 # ---- streams never split a UTF-8 character: a Llama-2-vocabulary model
 # pushed (logit_bias) to emit the byte tokens of 你 (E4 BD A0) in random
 # order; every chunk must be valid UTF-8 on its own, the 你s whole in one
