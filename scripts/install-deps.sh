@@ -12,6 +12,7 @@ PACKAGES=(
 # here as they arrive, so one script keeps a fresh machine ready.
 if [ "${LLMKIT_DEPS_EXTRA:-1}" = 1 ]; then
   PACKAGES+=(python3 python3-jinja2 tmux)
+  PACKAGES+=(curl) # the llmkit serve tests
   PACKAGES+=(chromium fonts-wqy-microhei)  # tests/e2e_web.sh: headless browser, CJK glyphs in its screenshots
 fi
 

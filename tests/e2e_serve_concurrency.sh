@@ -47,12 +47,16 @@ for i in "${!topics[@]}"; do
   curl -s -N "$B/v1/chat/completions" -d "$(body "${topics[$i]}")" > "$tmp/alone$i.sse"
   sse_text "$tmp/alone$i.sse" > "$tmp/alone$i.txt" || { echo "FAILED: stream $i alone: $(head -c 300 "$tmp/alone$i.sse")"; fail=1; }
 done
+steps0=$(metric llmkit_decode_steps_total); rows0=$(metric llmkit_decode_rows_total)
 pids=()
 for i in "${!topics[@]}"; do
   curl -s -N "$B/v1/chat/completions" -d "$(body "${topics[$i]}")" > "$tmp/together$i.sse" &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
+steps=$(( $(metric llmkit_decode_steps_total) - steps0 )); rows=$(( $(metric llmkit_decode_rows_total) - rows0 ))
+echo "8 streams together: $rows rows in $steps decode passes"
+check '[ $steps -gt 0 ] && [ $(( rows * 10 / steps )) -ge 20 ]' "the streams were decoded together (mean batch $rows/$steps, want >= 2)"
 for i in "${!topics[@]}"; do
   sse_text "$tmp/together$i.sse" > "$tmp/together$i.txt" || { echo "FAILED: stream $i together: bad SSE"; fail=1; }
   check 'cmp -s "$tmp/alone$i.txt" "$tmp/together$i.txt"' "stream $i (${topics[$i]}) differs together from alone: '$(head -c 120 "$tmp/alone$i.txt")' vs '$(head -c 120 "$tmp/together$i.txt")'"

@@ -58,6 +58,10 @@ u = d["usage"]
 assert u["prompt_tokens"] > 10 and 0 < u["completion_tokens"] <= 40 and u["total_tokens"] == u["prompt_tokens"] + u["completion_tokens"], u
 PY' "chat.completion shape: $(cat "$tmp/whole.json")"
 
+# prefix reuse through the API: the same conversation again reuses the KV cache
+st=$(post /v1/chat/completions "$CHAT")
+check 'python3 -c "import json,sys; u=json.load(open(sys.argv[1]))[\"usage\"]; assert u[\"prompt_tokens_details\"][\"cached_tokens\"] > 0, u" "$tmp/body"' "a repeated prompt reports cached_tokens: $(tail -c 200 "$tmp/body")"
+
 STREAM=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["stream"]=True; d["stream_options"]={"include_usage":True}; print(json.dumps(d))' "$CHAT")
 curl -s -N -D "$tmp/headers" -H "$AUTH" "$S_URL/v1/chat/completions" -d "$STREAM" > "$tmp/sse"
 check 'grep -qi "^content-type: text/event-stream" "$tmp/headers"' "stream content type: $(cat "$tmp/headers")"
@@ -160,6 +164,27 @@ check 'grep -q "^HTTP/1.1 204" "$tmp/pre" && grep -qi "^access-control-allow-hea
 # a model without a chat template still chats (built-in chatml)
 st=$(curl -s -o "$tmp/body" -w "%{http_code}" "$C_URL/v1/chat/completions" -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":5}')
 check '[ "$st" = 200 ]' "chat on a model without a template: $(head -c 300 "$tmp/body")"
+
+# ---- --api-key-file and --timeout: a generation that would take seconds
+# ends at the time limit with finish_reason "length" (4 choices on 1 slot:
+# 8000 tokens of work, the limit counted from submission)
+printf '  file-key-9 \nignored second line\n' > "$tmp/key.txt"
+serve_start T "$F/stories260K.gguf" --api-key-file "$tmp/key.txt" --timeout 1 --parallel 1
+st=$(curl -s -o "$tmp/t.json" -w '%{http_code}' -H "Authorization: Bearer file-key-9" "$T_URL/v1/completions" -d '{"prompt":"Once","max_tokens":2000,"n":4,"logit_bias":{"2":-100}}')
+check '[ "$st" = 200 ]' "request with the key from --api-key-file: $st $(head -c 200 "$tmp/t.json")"
+check 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert all(c[\"finish_reason\"]==\"length\" for c in d[\"choices\"]) and d[\"usage\"][\"completion_tokens\"] < 8000, d[\"usage\"]" "$tmp/t.json"' "--timeout 1 cut the answer: $(tail -c 200 "$tmp/t.json")"
+check '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer file-key" "$T_URL/v1/models")" = 401 ]' "a prefix of the key is refused"
+
+# ---- the queue is bounded: one slot busy, one request waiting, the next 503
+serve_start Q "$F/stories260K.gguf" --parallel 1 --max-queue 1 --ctx-size 2048
+LONGREQ='{"prompt":"Once","max_tokens":2000,"logit_bias":{"2":-100}}'
+curl -s -o /dev/null "$Q_URL/v1/completions" -d "$LONGREQ" & q1=$!
+sleep 0.3
+curl -s -o /dev/null "$Q_URL/v1/completions" -d "$LONGREQ" & q2=$!
+sleep 0.3
+st=$(curl -s -o "$tmp/q.json" -w '%{http_code}' "$Q_URL/v1/completions" -d "$LONGREQ")
+check '[ "$st" = 503 ] && grep -q queue_full "$tmp/q.json"' "a full queue answers 503 queue_full: $st $(cat "$tmp/q.json")"
+kill $q1 $q2 2>/dev/null; wait $q1 $q2 2>/dev/null
 
 # ---- streams never split a UTF-8 character: a Llama-2-vocabulary model
 # pushed (logit_bias) to emit the byte tokens of 你 (E4 BD A0) in random

@@ -7,15 +7,14 @@ set -u
 . "$(dirname "$0")/serve_common.sh"
 serve_require node npm
 JS="$(cd "$(dirname "$0")/serve_js" && pwd)"
-if [ ! -d "$JS/node_modules/openai" ] || ! cmp -s "$JS/package-lock.json" "$JS/node_modules/.package-lock.json"; then
-  if ! (cd "$JS" && npm ci --no-audit --no-fund > "$tmp/npm.log" 2>&1); then
-    if grep -qiE "ENOTFOUND|EAI_AGAIN|ECONNREFUSED|network" "$tmp/npm.log"; then
-      echo "SKIP: npm ci could not reach the registry: $(tail -3 "$tmp/npm.log")"
-      exit 77
-    fi
-    echo "FAILED: npm ci: $(tail -20 "$tmp/npm.log")"
-    exit 1
+# npm ci: exactly the versions of package-lock.json, every run
+if ! (cd "$JS" && npm ci --no-audit --no-fund > "$tmp/npm.log" 2>&1); then
+  if grep -qiE "ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT" "$tmp/npm.log"; then
+    echo "SKIP: npm ci could not reach the registry: $(tail -3 "$tmp/npm.log")"
+    exit 77
   fi
+  echo "FAILED: npm ci: $(tail -20 "$tmp/npm.log")"
+  exit 1
 fi
 serve_start S "$F/stories260K-chatml.gguf" --parallel 2 --api-key js-key --alias story-model --ctx-size 256
 LLMKIT_URL="$S_URL" LLMKIT_KEY=js-key node "$JS/openai_client.mjs"

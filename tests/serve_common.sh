@@ -6,6 +6,10 @@ F="${LLMKIT_FIXTURES:-}/gguf"
 tmp=$(mktemp -d)
 serve_pids=()
 serve_cleanup() {
+  if [ "$fail" != 0 ]; then
+    for log in "$tmp"/*.log; do echo "--- $(basename "$log") (server log, last lines):"; tail -15 "$log"; done
+  fi
+  for p in "${serve_pids[@]}"; do kill -0 "$p" 2>/dev/null || echo "note: server $p had already exited"; done
   for p in "${serve_pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${serve_pids[@]}"; do wait "$p" 2>/dev/null; done
   rm -rf "$tmp"

@@ -318,22 +318,14 @@ static void test_batched_equals_alone(void) {
         run_one(s, &rp, false, &alone[i]);
         CHECK(alone[i].n_tokens > 0);
     }
+    srv_sched_stats before, after;
+    srv_sched_get_stats(s, &before);
+    CHECK_EQ_INT(before.decode_rows, before.decode_steps); /* one at a time so far */
     srv_request *rq[8];
     for (int i = 0; i < 8; i++) {
         greedy_params(&rp, prompts[i], n[i], 48);
         rq[i] = submit(s, &rp);
     }
-    int32_t max_busy = 0, max_queued = 0;
-    for (int poll = 0; poll < 50000; poll++) {
-        srv_sched_stats st;
-        srv_sched_get_stats(s, &st);
-        if (st.busy_slots > max_busy) max_busy = st.busy_slots;
-        if (st.queued > max_queued) max_queued = st.queued;
-        if (st.busy_slots == 0 && st.queued == 0) break;
-        if (max_busy > 1) break;
-        sleep_us(200);
-    }
-    CHECK_MSG(max_busy > 1, "at most %d slot busy at once", max_busy);
     for (int i = 0; i < 8; i++) {
         if (!rq[i]) continue;
         collect(rq[i], false, &together[i]);
@@ -349,45 +341,59 @@ static void test_batched_equals_alone(void) {
         free(prompts[i]);
     }
     CHECK(wait_idle(s));
+    /* Slots were decoded together: some pass held more than one sequence
+     * (typically four; only a test thread stalled between every two submits
+     * could see one at a time). */
+    srv_sched_get_stats(s, &after);
+    uint64_t steps = after.decode_steps - before.decode_steps;
+    uint64_t rows = after.decode_rows - before.decode_rows;
+    CHECK_MSG(steps > 0 && rows > steps, "%llu sequences in %llu decode passes",
+              (unsigned long long)rows, (unsigned long long)steps);
     srv_sched_free(s);
 }
 
 /* (3) Cancelling mid-prefill, mid-generation and in the queue frees the slot. */
 static void test_cancel(void) {
-    /* One token per prefill chunk: a 300-token prompt takes 300 steps. */
-    srv_sched *s = new_sched(1, 512, 4, 1);
+    /* One token per prefill chunk: a 500-token prompt takes 500 steps. */
+    srv_sched *s = new_sched(1, 2048, 4, 1);
     if (!s) return;
-    int32_t long_prompt[300];
-    long_prompt[0] = lk_tokenizer_bos(g_tok) >= 0 ? lk_tokenizer_bos(g_tok) : 1;
-    for (int i = 1; i < 300; i++) long_prompt[i] = 100 + (i * 7) % 300;
+    int32_t long_prompt[500];
     srv_request_params rp;
-    greedy_params(&rp, long_prompt, 300, 20);
-    srv_request *r = submit(s, &rp);
-    /* Admitted (busy), then cancelled while its prompt is still evaluating. */
-    srv_sched_stats st;
-    for (int i = 0; i < 50000; i++) {
-        srv_sched_get_stats(s, &st);
-        if (st.busy_slots == 1) break;
-        sleep_us(200);
-    }
-    CHECK_EQ_INT(st.busy_slots, 1);
-    srv_request_cancel(r);
-    srv_request_cancel(r); /* twice is harmless */
     result rc;
-    collect(r, false, &rc);
-    CHECK_EQ_INT(rc.finish, SRV_FINISH_CANCELLED);
-    CHECK_MSG(rc.usage.completion_tokens == 0, "cancelled after %d tokens: not mid-prefill",
-              rc.usage.completion_tokens);
-    srv_request_release(r);
-    CHECK(wait_idle(s));
-    result_free(&rc);
+    /* Admitted (busy), then cancelled while its prompt is still evaluating.
+     * A test thread descheduled for the whole prefill would miss it, so up
+     * to five tries, each with a prompt the slot's cache does not hold. */
+    bool mid_prefill = false;
+    for (int attempt = 0; attempt < 5 && !mid_prefill; attempt++) {
+        long_prompt[0] = lk_tokenizer_bos(g_tok) >= 0 ? lk_tokenizer_bos(g_tok) : 1;
+        for (int i = 1; i < 500; i++) long_prompt[i] = 100 + (i * 7 + attempt) % 300;
+        greedy_params(&rp, long_prompt, 500, 5);
+        srv_request *r = submit(s, &rp);
+        if (!r) break;
+        srv_sched_stats st;
+        for (int i = 0; i < 50000; i++) {
+            srv_sched_get_stats(s, &st);
+            if (st.busy_slots == 1 || st.requests_finished > (uint64_t)attempt) break;
+            sleep_us(100);
+        }
+        srv_request_cancel(r);
+        srv_request_cancel(r); /* twice is harmless */
+        collect(r, false, &rc);
+        mid_prefill = rc.finish == SRV_FINISH_CANCELLED && rc.usage.completion_tokens == 0;
+        CHECK(rc.finish == SRV_FINISH_CANCELLED || rc.finish == SRV_FINISH_LENGTH ||
+              rc.finish == SRV_FINISH_STOP);
+        srv_request_release(r);
+        CHECK(wait_idle(s));
+        result_free(&rc);
+    }
+    CHECK_MSG(mid_prefill, "never cancelled mid-prefill in five tries");
 
     /* Mid-generation: cancel after the first output. */
     int32_t n;
     int32_t *prompt = encode("Once upon a time", &n);
     greedy_params(&rp, prompt, n, 0);
     rp.ignore_eos = true;
-    r = submit(s, &rp);
+    srv_request *r = submit(s, &rp);
     srv_output o;
     bool got = false;
     while (!got && r && srv_request_wait(r, 20000, &o)) got = o.n_tokens > 0 || o.finish;
@@ -395,7 +401,7 @@ static void test_cancel(void) {
     srv_request_cancel(r);
     collect(r, false, &rc);
     CHECK_EQ_INT(rc.finish, SRV_FINISH_CANCELLED);
-    CHECK(rc.usage.completion_tokens > 0 && rc.usage.completion_tokens < 512);
+    CHECK(rc.usage.completion_tokens > 0 && rc.usage.completion_tokens < 2048);
     srv_request_release(r);
     CHECK(wait_idle(s));
     result_free(&rc);
@@ -403,6 +409,11 @@ static void test_cancel(void) {
     /* Queued behind a long one, then cancelled; a released handle cancels too. */
     srv_request *busy = submit(s, &rp);
     srv_request *queued = submit(s, &rp);
+    srv_output o2;
+    srv_sched_stats st;
+    srv_sched_get_stats(s, &st);
+    if (st.queued == 1) /* (the long one still runs) */
+        CHECK_MSG(!srv_request_wait(queued, 5, &o2), "a queued request had output");
     srv_request_cancel(queued);
     collect(queued, false, &rc);
     CHECK_EQ_INT(rc.finish, SRV_FINISH_CANCELLED);

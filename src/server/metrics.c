@@ -140,6 +140,10 @@ char *srv_metrics_render(srv_metrics *m, const srv_sched_stats *st, size_t *len)
                st->prompt_s > 0 ? (double)(st->prompt_tokens - st->cached_tokens) / st->prompt_s : 0);
     put_metric(&b, "llmkit_generation_tokens_per_second", "gauge", "Tokens generated per second of generation, per request.",
                st->generation_s > 0 ? (double)st->completion_tokens / st->generation_s : 0);
+    put_metric(&b, "llmkit_decode_steps_total", "counter", "Batched decode passes (one forward pass for every generating slot).",
+               (double)st->decode_steps);
+    put_metric(&b, "llmkit_decode_rows_total", "counter", "Sequences decoded in those passes (rows / steps = mean batch).",
+               (double)st->decode_rows);
     put_metric(&b, "llmkit_queue_depth", "gauge", "Requests waiting for a slot.", st->queued);
     put_metric(&b, "llmkit_slots_busy", "gauge", "Slots serving a request.", st->busy_slots);
     put_metric(&b, "llmkit_slots_total", "gauge", "Slots (--parallel).", st->n_slots);

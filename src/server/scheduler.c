@@ -329,6 +329,10 @@ static void generate(srv_sched *s) {
         for (int32_t k = 0; k < n; k++) finish_slot(s, &s->slots[s->multi_slot[k]], SRV_FINISH_ERROR, err.msg);
         return;
     }
+    pthread_mutex_lock(&s->mu);
+    s->totals.decode_steps++;
+    s->totals.decode_rows += (uint64_t)n;
+    pthread_mutex_unlock(&s->mu);
     for (int32_t k = 0; k < n; k++) {
         slot *sl = &s->slots[s->multi_slot[k]];
         sl->cached[sl->n_cached++] = s->multi_tok[k];

@@ -136,6 +136,8 @@ typedef struct {
     uint64_t requests_finished;
     uint64_t prompt_tokens, cached_tokens, completion_tokens; /* totals */
     double prompt_s, generation_s;                            /* totals */
+    uint64_t decode_steps; /* batched decode passes (lk_eval_multi calls) */
+    uint64_t decode_rows;  /* sequences decoded in them: rows / steps = mean batch */
 } srv_sched_stats;
 
 void srv_sched_get_stats(srv_sched *s, srv_sched_stats *out);
