@@ -26,6 +26,7 @@ typedef struct {
     const char *model, *host, *api_key, *api_key_file, *cors, *alias, *template_file, *format;
     long port, parallel, ctx_size, threads, max_queue, max_body;
     double timeout_s;
+    lk_dtype kv_type;
 } serve_args;
 
 static void usage(FILE *out) {
@@ -53,6 +54,7 @@ static void usage(FILE *out) {
             "                        finish_reason \"length\" (default 600; 0: none)\n"
             "  --max-body BYTES      request body limit, 413 above it (default 8388608)\n"
             "  --max-queue N         requests waiting for a slot before 503 (default 64)\n"
+            "  --kv-type f16|f32     KV cache element type (default f16)\n"
             "  --chat-template FILE  chat template (.jinja, tokenizer_config.json, GGUF) instead\n"
             "                        of the model's own\n"
             "  --chat-format NAME    a built-in chat format instead of the model's template\n"
@@ -77,6 +79,7 @@ static int parse_args(int argc, char **argv, serve_args *a) {
     a->max_queue = 64;
     a->max_body = 8L << 20;
     a->timeout_s = 600;
+    a->kv_type = LK_DTYPE_F16;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
@@ -102,6 +105,14 @@ static int parse_args(int argc, char **argv, serve_args *a) {
             long t;
             if ((rc = need_long(o, v, 0, 1L << 30, &t))) return rc;
             a->timeout_s = (double)t;
+            i++;
+            continue;
+        } else if (!strcmp(o, "--kv-type")) {
+            if (!v || (strcmp(v, "f16") && strcmp(v, "f32"))) {
+                cli_error("serve: --kv-type takes f16 or f32");
+                return 2;
+            }
+            a->kv_type = !strcmp(v, "f32") ? LK_DTYPE_F32 : LK_DTYPE_F16;
             i++;
             continue;
         } else if (o[0] == '-' && o[1]) {
@@ -196,6 +207,7 @@ static void *load_model(void *arg) {
     sp.n_slots = (int32_t)a->parallel;
     sp.n_ctx = (int32_t)a->ctx_size;
     sp.max_queue = (int32_t)a->max_queue;
+    sp.kv_type = a->kv_type;
     if (srv_sched_new(s->m, s->tok, &sp, &s->sched, err) != LK_OK) goto fail;
     s->backend.tok = s->tok;
     s->backend.sched = s->sched;
