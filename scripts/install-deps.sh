@@ -6,11 +6,14 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libcjson-dev libpcre2-dev libutf8proc-dev libcurl4-openssl-dev libedit-dev
+  libmicrohttpd-dev
 )
 # Packages the later test suites use (reference scripts, browsers) are listed
 # here as they arrive, so one script keeps a fresh machine ready.
 if [ "${LLMKIT_DEPS_EXTRA:-1}" = 1 ]; then
   PACKAGES+=(python3 python3-jinja2 tmux)
+  PACKAGES+=(curl) # the llmkit serve tests
+  PACKAGES+=(chromium fonts-wqy-microhei)  # tests/e2e_web.sh: headless browser, CJK glyphs in its screenshots
 fi
 
 missing=()

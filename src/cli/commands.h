@@ -28,6 +28,7 @@ int cli_default_model(char *out, size_t n);
  * returns 1 when it is neither. */
 int cli_resolve_model(const char *arg, char *out, size_t n);
 int cmd_chat(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "llmkit: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -28,6 +28,7 @@ static const command k_commands[] = {
     {"convert", cmd_convert, "write an HF model folder as a llama.cpp GGUF (f32, f16, bf16, q8_0)"},
     {"perplexity", cmd_perplexity, "perplexity of a model on a text file, computed as llama-perplexity does"},
     {"chat", cmd_chat, "talk with a chat model (interactive, or one message per input line)"},
+    {"serve", cmd_serve, "an OpenAI-compatible HTTP server (chat, completions, streaming, web chat)"},
 };
 
 void cli_error(const char *fmt, ...) {

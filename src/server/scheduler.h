@@ -119,7 +119,10 @@ typedef struct {
 } srv_output;
 
 /* Blocks until the request has new output or finishes, or timeout_ms
- * passes (< 0: no limit). Returns false on timeout with nothing new. */
+ * passes (< 0: no limit). Returns false on timeout with nothing new.
+ * Once the finish has been returned, later calls return it again at once
+ * (no new text). The end-of-sequence token is counted in usage but not
+ * posted as a token. */
 bool srv_request_wait(srv_request *r, int timeout_ms, srv_output *out);
 /* Asks the worker to drop the request (client disconnected); its slot is
  * free by the end of the next step. Safe from any thread, more than once. */
@@ -133,6 +136,8 @@ typedef struct {
     uint64_t requests_finished;
     uint64_t prompt_tokens, cached_tokens, completion_tokens; /* totals */
     double prompt_s, generation_s;                            /* totals */
+    uint64_t decode_steps; /* batched decode passes (lk_eval_multi calls) */
+    uint64_t decode_rows;  /* sequences decoded in them: rows / steps = mean batch */
 } srv_sched_stats;
 
 void srv_sched_get_stats(srv_sched *s, srv_sched_stats *out);
