@@ -98,6 +98,7 @@ static int32_t reference_greedy(const int32_t *prompt, int32_t n_prompt, int32_t
     lk_context_params cp;
     lk_context_params_default(&cp);
     cp.n_ctx = 512;
+    cp.kv_type = LK_DTYPE_F32;
     CHECK_OK(lk_context_new(g_model, &cp, &c, &err), &err);
     float *logits = malloc((size_t)g_n_vocab * sizeof *logits);
     CHECK_OK(lk_eval(c, prompt, n_prompt, LK_LOGITS_LAST, logits, &err), &err);
@@ -138,6 +139,10 @@ static srv_sched *new_sched(int32_t slots, int32_t n_ctx, int32_t queue, int32_t
     sp.n_ctx = n_ctx;
     sp.max_queue = queue;
     sp.n_prefill = prefill;
+    /* F32 keys and values: batched and single-row products round a little
+     * differently, and an F16 cache can turn that into a flipped greedy
+     * near-tie on some CPUs; F32 keeps the comparisons exact. */
+    sp.kv_type = LK_DTYPE_F32;
     srv_sched *s = NULL;
     lk_error err;
     CHECK_OK(srv_sched_new(g_model, g_tok, &sp, &s, &err), &err);
