@@ -6,12 +6,17 @@
 //
 //   node bench/serve_load.mjs --url http://127.0.0.1:8080
 //        [--api completion|chat] [--concurrency 1,2,4,8] [--max-tokens 128]
-//        [--rounds 2] [--prompt TEXT] [--api-key KEY] [--json]
+//        [--rounds 2] [--prompt TEXT] [--api-key KEY] [--pid PID] [--json]
+//
+// With --pid (the server's process id, on this machine) it also reports the
+// CPU time the server used per level, as generated tokens per CPU-second:
+// on a busy shared machine wall-clock rates are noise, CPU time much less.
 //
 // Node 20, plain fetch; no npm packages. Tokens are counted from the usage
 // chunk (stream_options.include_usage), or, if the server sends none, as
 // one per content chunk. Each level runs --rounds times after a warm-up;
 // the best round is reported (the machine is shared, noise only slows).
+import { readFileSync } from 'node:fs';
 import process from 'node:process';
 
 function parseArgs(argv) {
@@ -34,11 +39,12 @@ function parseArgs(argv) {
         else if (o === '--rounds') a.rounds = Number(need());
         else if (o === '--prompt') a.prompt = need();
         else if (o === '--api-key') a.apiKey = need();
+        else if (o === '--pid') a.pid = Number(need());
         else if (o === '--json') a.json = true;
         else if (o === '-h' || o === '--help') {
             console.log('usage: node bench/serve_load.mjs --url URL [--api completion|chat] ' +
                 '[--concurrency 1,2,4,8] [--max-tokens N] [--rounds N] [--prompt TEXT] ' +
-                '[--api-key KEY] [--json]');
+                '[--api-key KEY] [--pid PID] [--json]');
             process.exit(0);
         } else throw new Error(`unknown argument ${o} (see --help)`);
     }
@@ -93,13 +99,28 @@ async function streamOne(a, id) {
     return { tokens: usageTokens >= 0 ? usageTokens : chunks, ttft_s: ttft, total_s: (performance.now() - t0) / 1000 };
 }
 
+// User + system CPU seconds of a process so far (Linux /proc), or NaN.
+function cpuSeconds(pid) {
+    if (!pid) return NaN;
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    } catch {
+        return NaN;
+    }
+}
+
 async function level(a, c, round) {
+    const cpu0 = cpuSeconds(a.pid);
     const t0 = performance.now();
     const runs = await Promise.all(Array.from({ length: c }, (_, i) => streamOne(a, `${c}.${round}.${i}`)));
     const wall = (performance.now() - t0) / 1000;
     const tokens = runs.reduce((s, r) => s + r.tokens, 0);
     const ttft = runs.reduce((s, r) => s + Math.max(r.ttft_s, 0), 0) / runs.length;
-    return { concurrency: c, tokens, wall_s: wall, tokens_per_s: tokens / wall, mean_ttft_s: ttft };
+    const cpu = cpuSeconds(a.pid) - cpu0;
+    return { concurrency: c, tokens, wall_s: wall, tokens_per_s: tokens / wall, mean_ttft_s: ttft,
+        cpu_s: cpu, tokens_per_cpu_s: tokens / cpu };
 }
 
 async function main() {
@@ -115,18 +136,27 @@ async function main() {
         results.push(best);
     }
     const base = results.find((r) => r.concurrency === 1);
-    for (const r of results) r.ratio_to_1 = base ? r.tokens_per_s / base.tokens_per_s : null;
+    for (const r of results) {
+        r.ratio_to_1 = base ? r.tokens_per_s / base.tokens_per_s : null;
+        r.cpu_ratio_to_1 = base && a.pid ? r.tokens_per_cpu_s / base.tokens_per_cpu_s : null;
+    }
     if (a.json) {
         for (const r of results) console.log(JSON.stringify({ api: a.api, max_tokens: a.maxTokens, ...r }));
         return;
     }
     console.log(`${a.url} ${a.api}, max_tokens ${a.maxTokens}, greedy, best of ${a.rounds} round(s)`);
-    console.log('streams  tokens   wall s  tokens/s  x 1 stream  mean TTFT s');
+    const cpuCols = a.pid ? '  server CPU s  tokens/CPU s  x 1 stream' : '';
+    console.log(`streams  tokens   wall s  tokens/s  x 1 stream  mean TTFT s${cpuCols}`);
     for (const r of results) {
-        console.log(`${String(r.concurrency).padStart(7)}  ${String(r.tokens).padStart(6)}  ` +
+        let line = `${String(r.concurrency).padStart(7)}  ${String(r.tokens).padStart(6)}  ` +
             `${r.wall_s.toFixed(2).padStart(7)}  ${r.tokens_per_s.toFixed(1).padStart(8)}  ` +
             `${(r.ratio_to_1 === null ? '-' : r.ratio_to_1.toFixed(2)).padStart(10)}  ` +
-            `${r.mean_ttft_s.toFixed(3).padStart(11)}`);
+            `${r.mean_ttft_s.toFixed(3).padStart(11)}`;
+        if (a.pid) {
+            line += `  ${r.cpu_s.toFixed(2).padStart(12)}  ${r.tokens_per_cpu_s.toFixed(1).padStart(12)}  ` +
+                `${(r.cpu_ratio_to_1 === null ? '-' : r.cpu_ratio_to_1.toFixed(2)).padStart(10)}`;
+        }
+        console.log(line);
     }
 }
 

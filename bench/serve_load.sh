@@ -9,7 +9,8 @@
 # Steps: builds llmkit and make_models (build/, as `make` does); writes the
 # model into $LLMKIT_BENCH_MODELS (default bench/models/, kept for the next
 # run); starts `build/llmkit serve MODEL --parallel P` on a free loopback
-# port; waits for /health; runs bench/serve_load.mjs against it; stops it.
+# port; waits for /health; runs bench/serve_load.mjs against it (with the
+# server's pid, so CPU time per token is reported too); stops it.
 # The server's log is kept in bench/results/. The machine should be quiet:
 # these are wall-clock figures.
 set -euo pipefail
@@ -67,4 +68,4 @@ done
 [ "$code" = 200 ] || { echo "serve_load.sh: /health never said 200" >&2; exit 1; }
 
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min), $(nproc) CPUs" >&2
-node "$here/serve_load.mjs" --url "$url" "${load_args[@]}"
+node "$here/serve_load.mjs" --url "$url" --pid "$pid" "${load_args[@]}"
