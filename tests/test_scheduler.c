@@ -276,6 +276,22 @@ static void test_greedy_matches_reference(void) {
     char *ref10 = decode(ref, 10);
     CHECK_EQ_STR(r10.text, ref10);
 
+    /* A stop token (a chat template's end-of-turn id) ends the request like
+     * EOS at its first occurrence: the tokens before it are the answer. */
+    {
+        int32_t k = 0;
+        while (ref[k] != ref[7]) k++; /* the first place ref[7] appears */
+        result rk;
+        greedy_params(&rp, prompt, n, 64);
+        rp.stop_tokens[0] = ref[7];
+        rp.n_stop_tokens = 1;
+        run_one(s, &rp, false, &rk);
+        CHECK_EQ_INT(rk.finish, SRV_FINISH_STOP);
+        CHECK_EQ_INT(rk.n_tokens, k);
+        CHECK_EQ_INT(rk.usage.completion_tokens, k + 1);
+        result_free(&rk);
+    }
+
     /* A stop string from the middle of the answer cuts the text right before it. */
     size_t ref_len = strlen(ref_text);
     CHECK(ref_len > 40);
@@ -362,7 +378,7 @@ static void test_greedy_matches_reference(void) {
 
     srv_sched_stats st;
     srv_sched_get_stats(s, &st);
-    CHECK_EQ_INT(st.requests_finished, 8);
+    CHECK_EQ_INT(st.requests_finished, 9);
     CHECK_EQ_INT(st.busy_slots, 0);
     CHECK_EQ_INT(st.n_slots, 2);
     CHECK(st.completion_tokens > 0 && st.prompt_tokens >= (uint64_t)(8 * n));

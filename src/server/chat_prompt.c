@@ -98,6 +98,16 @@ size_t srv_chat_prompt_stops(const srv_chat_prompt *c, const char **stops, size_
     return n;
 }
 
+size_t srv_chat_prompt_stop_tokens(const srv_chat_prompt *c, const lk_tokenizer *tok, int32_t *ids,
+                                   size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_stops && n < max; i++) {
+        int32_t id = lk_tokenizer_find(tok, c->stops[i], strlen(c->stops[i]));
+        if (id >= 0 && lk_tokenizer_is_special(tok, id)) ids[n++] = id;
+    }
+    return n;
+}
+
 lk_status srv_chat_prompt_tokens(const srv_chat_prompt *c, const lk_tokenizer *tok, const cJSON *messages,
                                  int32_t **ids, size_t *n_ids, lk_error *err) {
     cJSON *ctx = cJSON_Duplicate(c->vars, 1);

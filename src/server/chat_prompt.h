@@ -33,5 +33,10 @@ lk_status srv_chat_prompt_tokens(const srv_chat_prompt *c, const lk_tokenizer *t
 
 /* The end-of-turn stop strings. */
 size_t srv_chat_prompt_stops(const srv_chat_prompt *c, const char **stops, size_t max);
+/* The same markers as token ids, for those that are one special token of
+ * tok: the detokenizer hides special tokens, so a stop string alone would
+ * never see them. */
+size_t srv_chat_prompt_stop_tokens(const srv_chat_prompt *c, const lk_tokenizer *tok, int32_t *ids,
+                                   size_t max);
 
 #endif

@@ -153,7 +153,11 @@ static unsigned submit_all(gen_job *j, const char **param, const char **code, lk
         rp.sampling.seed += (uint64_t)(i % n); /* n choices of one prompt differ */
         for (size_t k = 0; k < j->req.n_stops; k++) rp.stops[rp.n_stops++] = j->req.stops[k];
         if (j->req.api == SRV_API_CHAT)
+        {
             rp.n_stops += srv_chat_prompt_stops(j->b->chat, rp.stops + rp.n_stops, SRV_MAX_STOPS - rp.n_stops);
+            rp.n_stop_tokens = (int32_t)srv_chat_prompt_stop_tokens(j->b->chat, j->b->tok, rp.stop_tokens,
+                                                                    SRV_MAX_STOPS);
+        }
         rp.logprobs = j->req.logprobs;
         rp.top_logprobs = j->req.top_logprobs;
         rp.time_limit_s = j->h->timeout_s;

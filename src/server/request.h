@@ -36,6 +36,8 @@ struct srv_request {
     int32_t top_logprobs;
     double time_limit_s;
     bool ignore_eos;
+    int32_t stop_tokens[SRV_MAX_STOPS];
+    int32_t n_stop_tokens;
     double t_submit; /* srv_now() */
 
     /* The worker's alone once queued (the caller never touches them). */

@@ -179,9 +179,11 @@ static void finish_slot(srv_sched *s, slot *sl, srv_finish why, const char *erro
 
 /* ---------------------------------------------------------------- tokens */
 
-static bool is_eos(const srv_sched *s, int32_t id) {
+static bool is_eos(const srv_sched *s, const srv_request *r, int32_t id) {
     for (int32_t i = 0; i < s->n_eos; i++)
         if (s->eos[i] == id) return true;
+    for (int32_t i = 0; i < r->n_stop_tokens; i++)
+        if (r->stop_tokens[i] == id) return true;
     return false;
 }
 
@@ -191,7 +193,7 @@ static void take_token(srv_sched *s, slot *sl, int32_t token, const float *logit
     srv_request *r = sl->r;
     sl->usage.completion_tokens++;
     if (sl->t_first == 0) sl->t_first = srv_now();
-    if (!r->ignore_eos && is_eos(s, token)) {
+    if (!r->ignore_eos && is_eos(s, r, token)) {
         finish_slot(s, sl, SRV_FINISH_STOP, NULL);
         return;
     }
@@ -591,6 +593,8 @@ srv_submit_result srv_sched_submit(srv_sched *s, const srv_request_params *p, sr
     r->top_logprobs = p->top_logprobs;
     r->time_limit_s = p->time_limit_s;
     r->ignore_eos = p->ignore_eos;
+    for (int32_t i = 0; i < p->n_stop_tokens && i < SRV_MAX_STOPS; i++)
+        r->stop_tokens[r->n_stop_tokens++] = p->stop_tokens[i];
     lk_status st = lk_sampler_new(&p->sampling, s->n_vocab, &r->sampler, err);
     if (st == LK_OK) st = lk_stop_matcher_new((const char *const *)p->stops, p->n_stops, &r->stop, err);
     if (st != LK_OK) return refuse(r, st == LK_ERR_NOMEM ? SRV_SUBMIT_NOMEM : SRV_SUBMIT_INVALID);

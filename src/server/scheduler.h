@@ -57,6 +57,9 @@ typedef struct {
     int32_t top_logprobs;    /* and this many alternatives (0..SRV_MAX_TOP_LOGPROBS) */
     double time_limit_s;     /* <= 0: none; past it the request finishes with SRV_FINISH_TIMEOUT */
     bool ignore_eos;         /* keep going past end-of-sequence tokens */
+    int32_t stop_tokens[SRV_MAX_STOPS]; /* more ids that end the request like EOS (a chat
+                                           template's end-of-turn token, when not the EOS) */
+    int32_t n_stop_tokens;
 } srv_request_params;
 
 void srv_request_params_default(srv_request_params *p);
