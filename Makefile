@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test chat asan asan-test fuzz fuzz-smoke clean
+.PHONY: all deps test chat serve asan asan-test fuzz fuzz-smoke clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -19,6 +19,11 @@ test: all
 # or with MODEL=path-or-repo-id.
 chat: all
 	$(BUILD)/llmkit chat $(MODEL)
+
+# Serve the same model over the OpenAI API with the web chat at
+# http://127.0.0.1:8080/ (PORT=... to change).
+serve: all
+	$(BUILD)/llmkit serve $(MODEL) --port $(or $(PORT),8080)
 
 # Unit tests under AddressSanitizer + UBSan.
 asan-test: deps
