@@ -56,6 +56,7 @@ typedef struct {
     const lk_matrix *w;
     const lk_kernels *kern;
     lk_vec_dot_fn dot;
+    lk_vec_dot_tile_fn tile; /* quantized types with a tile kernel, else NULL */
     const char *xa;     /* activations in act_dtype: [m] rows of xa_stride bytes */
     size_t xa_stride;
     int64_t m;
@@ -75,6 +76,28 @@ static void rows_direct(const matmul_job *j, int64_t begin, int64_t end) {
             float *yt = j->y + t * n;
             for (int64_t r = r0; r < r1; r++)
                 yt[r] = j->dot(k, wdata + (size_t)r * w->row_bytes, xt);
+        }
+    }
+}
+
+/* Quantized weights with a tile kernel: four rows x up to four tokens per
+ * call, so each weight block is decoded once per four tokens and each
+ * token's per-block work is shared by four rows. The row block stays in
+ * cache while every token passes over it. */
+static void rows_tiled(const matmul_job *j, int64_t begin, int64_t end) {
+    const lk_matrix *w = j->w;
+    const char *wdata = w->data;
+    const int64_t n = w->rows, k = w->cols, m = j->m;
+    for (int64_t r0 = begin; r0 < end; r0 += ROW_BLOCK) {
+        const int64_t r1 = r0 + ROW_BLOCK < end ? r0 + ROW_BLOCK : end;
+        for (int64_t t = 0; t < m; t += 4) {
+            const int nt = m - t < 4 ? (int)(m - t) : 4;
+            for (int64_t r = r0; r < r1; r += 4) {
+                const int nr = r1 - r < 4 ? (int)(r1 - r) : 4;
+                j->tile(k, wdata + (size_t)r * w->row_bytes, (size_t)w->row_bytes, nr,
+                        j->xa + (size_t)t * j->xa_stride, j->xa_stride, nt, j->y + t * n + r,
+                        (size_t)n);
+            }
         }
     }
 }
@@ -129,13 +152,14 @@ static void rows_batched(const matmul_job *j, int64_t begin, int64_t end, int th
 static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const matmul_job *j = ctx;
     if (batched(lk_kernels_dtype(j->kern, j->w->dtype), j->m)) rows_batched(j, begin, end, thread_index);
+    else if (j->tile) rows_tiled(j, begin, end);
     else rows_direct(j, begin, end);
 }
 
 void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, const float *x,
                int64_t m, float *y, void *scratch) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, w->dtype);
-    matmul_job j = {.w = w, .kern = kern, .dot = dk->vec_dot, .m = m, .y = y};
+    matmul_job j = {.w = w, .kern = kern, .dot = dk->vec_dot, .tile = dk->dot_tile, .m = m, .y = y};
     if (dk->act_dtype == LK_DTYPE_F32) {
         j.xa = (const char *)x;
         j.xa_stride = (size_t)w->cols * sizeof(float);

@@ -14,7 +14,13 @@
  * meet four tokens per kernel call (dot_f32_4x4, sixteen sums in
  * registers), so the conversion and every load are shared. Decode (M < 4) dots the stored
  * rows directly: it is bound by memory, and the stored dtype is the
- * smallest thing to read. */
+ * smallest thing to read.
+ *
+ * Quantized weights whose dtype has a tile kernel (lk_dtype_kernels.dot_tile,
+ * quant_tile.h) go through it instead of one vec_dot per (row, token): four
+ * rows x up to four tokens per call for prompts, so each weight block is
+ * decoded once per four tokens while the block of rows sits in cache, and
+ * one row at a time for a single token. */
 #ifndef LK_TENSOR_MATMUL_H
 #define LK_TENSOR_MATMUL_H
 
