@@ -52,7 +52,8 @@ static void check_tiles(lk_dtype t, lk_vec_dot_tile_fn tile, int64_t n) {
     const lk_vec_dot_fn ref = lk_vec_dot_scalar_for(t);
     uint64_t wb = 0, ab = 0;
     CHECK(lk_dtype_row_bytes(t, n, &wb) && lk_dtype_row_bytes(at, n, &ab));
-    const size_t ws = (size_t)wb + 6, as = (size_t)ab + 10; /* odd gaps: strides are honoured */
+    /* gaps, so the strides are honoured (keeping the blocks aligned) */
+    const size_t ws = (size_t)wb + 6, as = (size_t)ab + 12;
     float *wd, *ad;
     uint8_t *w = quantized_rows(t, 4, n, ws, 0.05f, &wd);
     uint8_t *a = quantized_rows(at, 4, n, as, 3.0f, &ad);

@@ -5,12 +5,13 @@
  * the NR * NT float accumulators live in registers (4 x 4 = 16 of the 32).
  *
  * Block-32 types (Q4_0, Q5_0, Q8_0): two blocks per 512-bit register, in
- * element order (the activations load as they are). Weights are made unsigned by an offset
- * (the stored level for Q4_0 / Q5_0, +128 for Q8_0); the offset times the block's
- * activation sum is computed once per token and seeds vpdpbusd's
- * accumulator, so each (row, token) pair costs one vpdpbusd, a convert, a
- * scale multiply and an FMA per two blocks. The eight fp16 scales of four
- * rows convert in one vcvtph2ps.
+ * element order. vpdpbusd wants one unsigned operand: the activations are
+ * made unsigned (a + 128, once per token) and the weights kept signed, so
+ * the correction 128 * sum(weights) belongs to the row: computed once per
+ * row and two blocks, it seeds vpdpbusd's accumulator for every token (and
+ * lives in one register, not one per token). Each (row, token) pair then
+ * costs one vpdpbusd, a convert, a scale multiply and an FMA per two
+ * blocks. The eight fp16 scales of four rows convert in one vcvtph2ps.
  *
  * K-quants (Q4_K, Q6_K): per 64 weights vpmaddubsw (unsigned levels x q8,
  * pairs summed to int16, which cannot overflow: 2 * 63 * 127 < 2^15) then
@@ -72,10 +73,9 @@ ALWAYS_INLINE __m512i q4_0_pair(const lk_block_q4_0 *w, int pair) {
     return nibbles_pair(w[0].qs, w[pair].qs, pair);
 }
 
-/* Q8_0 quants + 128 of blocks b, b+1. */
+/* Q8_0 quants of blocks b, b+1. */
 ALWAYS_INLINE __m512i q8_0_pair(const lk_block_q8_0 *w, int pair) {
-    const __m512i v = join(load256(w[0].qs), pair ? load256(w[1].qs) : _mm256_setzero_si256());
-    return _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
+    return join(load256(w[0].qs), pair ? load256(w[1].qs) : _mm256_setzero_si256());
 }
 
 /* The fp16 scales of blocks b, b+1 of up to four rows (row i at base +
@@ -122,17 +122,14 @@ ALWAYS_INLINE void legacy_step(const void *w, size_t ws, const void *a, size_t a
     const size_t bs = kind == KIND_Q8_0   ? sizeof(lk_block_q8_0)
                       : kind == KIND_Q5_0 ? sizeof(lk_block_q5_0)
                                           : sizeof(lk_block_q4_0);
-    const __m512i offset =
-        _mm512_set1_epi8(kind == KIND_Q8_0 ? (char)0x80 : kind == KIND_Q5_0 ? 16 : 8);
-    __m512i ya[4], seed[4];
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i ua[4];
     __m512 da[4];
     const lk_block_q8_0 *ab = (const lk_block_q8_0 *)a + b;
     const __m256 sa = pair_scales(ab, as, sizeof(lk_block_q8_0), NT, pair);
     UNROLL
     for (int t = 0; t < NT; t++) {
-        ya[t] = act_pair(at(ab, as, t), pair);
-        seed[t] = _mm512_sub_epi32(_mm512_setzero_si512(),
-                                   _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, ya[t]));
+        ua[t] = _mm512_xor_si512(act_pair(at(ab, as, t), pair), flip); /* a + 128 */
         da[t] = spread_pair(sa, t);
     }
     const char *wb = (const char *)w + (size_t)b * bs;
@@ -141,13 +138,18 @@ ALWAYS_INLINE void legacy_step(const void *w, size_t ws, const void *a, size_t a
     for (int r = 0; r < NR; r++) {
         const void *wr = wb + (size_t)r * ws;
         if (NR == 4) prefetch_span((const char *)wr + 4 * ws, 2 * bs);
-        const __m512i xw = kind == KIND_Q8_0   ? q8_0_pair(wr, pair)
-                           : kind == KIND_Q5_0 ? q5_0_pair(wr, pair)
-                                               : q4_0_pair(wr, pair);
+        /* signed weight levels */
+        const __m512i sx = kind == KIND_Q8_0 ? q8_0_pair(wr, pair)
+                           : kind == KIND_Q5_0
+                               ? _mm512_sub_epi8(q5_0_pair(wr, pair), _mm512_set1_epi8(16))
+                               : _mm512_sub_epi8(q4_0_pair(wr, pair), _mm512_set1_epi8(8));
+        /* (a + 128) . s - 128 * sum(s) = a . s */
+        const __m512i seed = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, sx));
         const __m512 dw = spread_pair(sw, r);
         UNROLL
         for (int t = 0; t < NT; t++) {
-            const __m512i dot = _mm512_dpbusd_epi32(seed[t], xw, ya[t]);
+            const __m512i dot = _mm512_dpbusd_epi32(seed, ua[t], sx);
             acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, da[t]), acc[r][t]);
         }
     }
@@ -161,8 +163,60 @@ ALWAYS_INLINE void store_tile(__m512 acc[4][4], const int NR, const int NT, floa
         for (int t = 0; t < NT; t++) out[(size_t)t * os + (size_t)r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+/* One row, one token (decode), eight blocks per step: the 16 fp16 scales
+ * of the step convert in two vcvtph2ps and multiply in one, and two
+ * accumulators alternate so consecutive FMAs do not wait for each other.
+ * Returns the number of blocks done (a multiple of 8); *acc gets their sum. */
+ALWAYS_INLINE int64_t legacy_row8(const void *w, const void *a, int64_t nb, int kind,
+                                  __m512 *acc) {
+    const size_t bs = kind == KIND_Q8_0   ? sizeof(lk_block_q8_0)
+                      : kind == KIND_Q5_0 ? sizeof(lk_block_q5_0)
+                                          : sizeof(lk_block_q4_0);
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t b = 0;
+    for (; b + 7 < nb; b += 8) {
+        const char *wb = (const char *)w + (size_t)b * bs;
+        const lk_block_q8_0 *ab = (const lk_block_q8_0 *)a + b;
+        uint16_t hw[8], ha[8];
+        UNROLL
+        for (int i = 0; i < 8; i++) {
+            memcpy(&hw[i], wb + (size_t)i * bs, 2); /* d is the first field */
+            ha[i] = ab[i].d;
+        }
+        /* built in registers: stores and a wider reload would stall */
+        const __m128i vw = _mm_setr_epi16((short)hw[0], (short)hw[1], (short)hw[2], (short)hw[3],
+                                          (short)hw[4], (short)hw[5], (short)hw[6], (short)hw[7]);
+        const __m128i va = _mm_setr_epi16((short)ha[0], (short)ha[1], (short)ha[2], (short)ha[3],
+                                          (short)ha[4], (short)ha[5], (short)ha[6], (short)ha[7]);
+        const __m512 d = _mm512_castps256_ps512(
+            _mm256_mul_ps(_mm256_cvtph_ps(vw), _mm256_cvtph_ps(va)));
+        UNROLL
+        for (int j = 0; j < 4; j++) {
+            const void *wr = wb + (size_t)(2 * j) * bs;
+            const __m512i sx = kind == KIND_Q8_0 ? q8_0_pair(wr, 1)
+                               : kind == KIND_Q5_0
+                                   ? _mm512_sub_epi8(q5_0_pair(wr, 1), _mm512_set1_epi8(16))
+                                   : _mm512_sub_epi8(q4_0_pair(wr, 1), _mm512_set1_epi8(8));
+            const __m512i ua = _mm512_xor_si512(act_pair(ab + 2 * j, 1), flip);
+            const __m512i seed = _mm512_sub_epi32(
+                _mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, sx));
+            const __m512i dot = _mm512_dpbusd_epi32(seed, ua, sx);
+            const __m512 dj = _mm512_permutexvar_ps(
+                _mm512_add_epi32(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                                 _mm512_set1_epi32(2 * j)),
+                d);
+            if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), dj, acc1);
+            else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), dj, acc0);
+        }
+    }
+    *acc = _mm512_add_ps(acc0, acc1);
+    return b;
+}
+
 ALWAYS_INLINE void legacy_tile(int64_t n, const void *w, size_t ws, const void *a, size_t as,
-                               float *out, size_t os, int kind, const int NR, const int NT) {
+                               float *out, size_t os, int kind, const int NR, const int NT,
+                               __m512 *keep) {
     __m512 acc[4][4];
     UNROLL
     for (int r = 0; r < NR; r++)
@@ -170,25 +224,32 @@ ALWAYS_INLINE void legacy_tile(int64_t n, const void *w, size_t ws, const void *
         for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_ps();
     const int64_t nb = n / LK_QK8_0;
     int64_t b = 0;
-    if (NR * NT == 1) {
-        /* One row, one token: a single accumulator would make each step
-         * wait for the previous FMA; alternate two. */
-        __m512 acc2[4][4];
-        acc2[0][0] = _mm512_setzero_ps();
-        for (; b + 3 < nb; b += 4) {
-            legacy_step(w, ws, a, as, b, 1, kind, NR, NT, acc);
-            legacy_step(w, ws, a, as, b + 2, 1, kind, NR, NT, acc2);
-        }
-        acc[0][0] = _mm512_add_ps(acc[0][0], acc2[0][0]);
-    }
+    if (NR * NT == 1) b = legacy_row8(w, a, nb, kind, &acc[0][0]);
     for (; b + 1 < nb; b += 2) legacy_step(w, ws, a, as, b, 1, kind, NR, NT, acc);
     if (b < nb) legacy_step(w, ws, a, as, b, 0, kind, NR, NT, acc);
-    store_tile(acc, NR, NT, out, os);
+    if (keep) *keep = acc[0][0]; /* 1 x 1: the caller reduces four rows at once */
+    else store_tile(acc, NR, NT, out, os);
+}
+
+/* The sums of four vectors' lanes: [sum a, sum b, sum c, sum d]. */
+static inline __m128 sum4(const __m512 v[4]) {
+    /* 128-bit lanes: [a0+a2, a1+a3, b0+b2, b1+b3] and the same for c, d */
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(v[0], v[1], 0x44),
+                                    _mm512_shuffle_f32x4(v[0], v[1], 0xEE));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(v[2], v[3], 0x44),
+                                    _mm512_shuffle_f32x4(v[2], v[3], 0xEE));
+    /* lane k: four partial sums of vector k */
+    const __m512 x = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88),
+                                   _mm512_shuffle_f32x4(ab, cd, 0xDD));
+    const __m512 y = _mm512_add_ps(x, _mm512_permute_ps(x, 0x4E));
+    const __m512 z = _mm512_add_ps(y, _mm512_permute_ps(y, 0xB1));
+    return _mm512_castps512_ps128(
+        _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), z));
 }
 
 /* The tile entry point of a kernel body: 4 rows at once, leftover rows one
  * by one, each for the 1..4 tokens asked. A single token (decode) takes the
- * rows one by one: it reads each weight once anyway, and one sequential
+ * rows one by one (their float sums reduced four at a time): it reads each weight once anyway, and one sequential
  * stream through memory beats four interleaved ones (measured: with four,
  * the hardware prefetcher falls behind and decode reads memory slower than
  * the kernel computes). */
@@ -196,21 +257,27 @@ ALWAYS_INLINE void legacy_tile(int64_t n, const void *w, size_t ws, const void *
     void name(int64_t n, const void *w, size_t ws, int nr, const void *a, size_t as, int nt,     \
               float *out, size_t os) {                                                            \
         int r = 0;                                                                                \
+        for (; r + 4 <= nr && nt == 1; r += 4) {                                                  \
+            __m512 v[4];                                                                          \
+            for (int i = 0; i < 4; i++)                                                           \
+                body(n, at(w, ws, r + i), ws, a, as, out, os, __VA_ARGS__, 1, 1, &v[i]);         \
+            _mm_storeu_ps(out + r, sum4(v));                                                      \
+        }                                                                                         \
         for (; r + 4 <= nr && nt > 1; r += 4) {                                                   \
             const void *wr = at(w, ws, r);                                                        \
             switch (nt) {                                                                         \
-            case 2: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 4, 2); break;                \
-            case 3: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 4, 3); break;                \
-            default: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 4, 4); break;               \
+            case 2: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 4, 2, NULL); break;         \
+            case 3: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 4, 3, NULL); break;         \
+            default: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 4, 4, NULL); break;        \
             }                                                                                     \
         }                                                                                         \
         for (; r < nr; r++) {                                                                     \
             const void *wr = at(w, ws, r);                                                        \
             switch (nt) {                                                                         \
-            case 1: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 1); break;                \
-            case 2: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 2); break;                \
-            case 3: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 3); break;                \
-            default: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 4); break;               \
+            case 1: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 1, NULL); break;         \
+            case 2: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 2, NULL); break;         \
+            case 3: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 3, NULL); break;         \
+            default: body(n, wr, ws, a, as, out + r, os, __VA_ARGS__, 1, 4, NULL); break;        \
             }                                                                                     \
         }                                                                                         \
     }
@@ -272,7 +339,8 @@ ALWAYS_INLINE __m512i k_chunks(const __m512i lev[4], const __m512i sc[4], __m512
 
 /* Q4_K: 8 sub-blocks of 32; w = d*sc*q - dmin*mn. */
 ALWAYS_INLINE void q4_k_tile(int64_t n, const void *w, size_t ws, const void *a, size_t as,
-                             float *out, size_t os, int unused, const int NR, const int NT) {
+                             float *out, size_t os, int unused, const int NR, const int NT,
+                             __m512 *keep) {
     (void)unused;
     __m512 acc[4][4];
     UNROLL
@@ -328,12 +396,14 @@ ALWAYS_INLINE void q4_k_tile(int64_t n, const void *w, size_t ws, const void *a,
             }
         }
     }
-    store_tile(acc, NR, NT, out, os);
+    if (keep) *keep = acc[0][0]; /* 1 x 1: the caller reduces four rows at once */
+    else store_tile(acc, NR, NT, out, os);
 }
 
 /* Q6_K: 16 sub-blocks of 16; w = d*sc*(q - 32). */
 ALWAYS_INLINE void q6_k_tile(int64_t n, const void *w, size_t ws, const void *a, size_t as,
-                             float *out, size_t os, int unused, const int NR, const int NT) {
+                             float *out, size_t os, int unused, const int NR, const int NT,
+                             __m512 *keep) {
     (void)unused;
     __m512 acc[4][4];
     UNROLL
@@ -385,7 +455,8 @@ ALWAYS_INLINE void q6_k_tile(int64_t n, const void *w, size_t ws, const void *a,
             }
         }
     }
-    store_tile(acc, NR, NT, out, os);
+    if (keep) *keep = acc[0][0]; /* 1 x 1: the caller reduces four rows at once */
+    else store_tile(acc, NR, NT, out, os);
 }
 
 TILE_ENTRY(lk_vec_dot_tile_q4_k_avx512, q4_k_tile, 0)
