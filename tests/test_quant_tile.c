@@ -176,9 +176,11 @@ int main(void) {
         if (!tile) continue;
         any = 1;
         const bool k = lk_vec_dot_act_type(t) == LK_DTYPE_Q8_K;
-        /* odd block counts (the block-32 kernels take blocks in pairs) */
-        const int64_t sizes[] = {k ? 256 : 32, k ? 3 * 256 : 7 * 32, k ? 11 * 256 : 29 * 32};
-        for (size_t s = 0; s < 3; s++) check_tiles(t, tile, sizes[s]);
+        /* odd block counts (the block-32 kernels take blocks in pairs and,
+         * decoding, eight at a time in chunks of 384: 401 crosses one) */
+        const int64_t sizes[] = {k ? 256 : 32, k ? 3 * 256 : 7 * 32, k ? 11 * 256 : 29 * 32,
+                                 k ? 47 * 256 : 401 * 32};
+        for (size_t s = 0; s < 4; s++) check_tiles(t, tile, sizes[s]);
     }
     if (!any) fprintf(stderr, "test_quant_tile: no tile kernels on this CPU; matmul checked only\n");
     lk_threadpool *pool = NULL;

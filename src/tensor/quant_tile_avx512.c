@@ -1,8 +1,10 @@
 /* AVX-512 VNNI tile kernels (quant_tile.h): up to 4 weight rows x 4 tokens.
  *
  * Each kernel is written once as an always-inline body over compile-time
- * NR (rows) and NT (tokens) and instantiated for 4 x 1..4 and 1 x 1..4, so
- * the NR * NT float accumulators live in registers (4 x 4 = 16 of the 32).
+ * NR (rows) and NT (tokens) and instantiated for 4 x 2..4 (prompts) and
+ * 1 x 1..4, so the NR * NT float accumulators live in registers (4 x 4 =
+ * 16 of the 32). A single token (decode) takes four rows one after another
+ * (legacy_decode4 / *_rows4 / *_decode4) and reduces their sums together.
  *
  * Block-32 types (Q4_0, Q5_0, Q8_0): two blocks per 512-bit register, in
  * element order. vpdpbusd wants one unsigned operand: the activations are
@@ -214,6 +216,102 @@ ALWAYS_INLINE int64_t legacy_row8(const void *w, const void *a, int64_t nb, int 
     return b;
 }
 
+/* Decode, four rows one after another (each a sequential stream): the
+ * activation side of every two blocks (the pair joined in one register,
+ * its offset correction as vpdpbusd's seed, the 8-block scale vectors) is
+ * prepared once for the four rows in a chunk buffer, so a row's step is the
+ * unpacking, one vpdpbusd reading the prepared pair from memory, and the
+ * float work. Weights unsigned (the stored level; Q8_0 + 128), activations
+ * signed. v[r] gets row r's 16 partial sums. Used for Q4_0: for Q8_0
+ * and Q5_0, whose rows are longer, it measured slower from memory than
+ * legacy_rows4 (one row per pass). */
+enum { DECODE_STEPS = 48 }; /* 8-block steps per chunk: 12288 weights */
+
+ALWAYS_INLINE void legacy_decode4(int64_t n, const void *w, size_t ws, const void *a, int kind,
+                                  __m512 v[4]) {
+    const size_t bs = kind == KIND_Q8_0   ? sizeof(lk_block_q8_0)
+                      : kind == KIND_Q5_0 ? sizeof(lk_block_q5_0)
+                                          : sizeof(lk_block_q4_0);
+    const __m512i offset =
+        _mm512_set1_epi8(kind == KIND_Q8_0 ? (char)0x80 : kind == KIND_Q5_0 ? 16 : 8);
+    const lk_block_q8_0 *ab = a;
+    const int64_t nb = n / LK_QK8_0, nb8 = nb & ~(int64_t)7;
+    __m512i ap[4 * DECODE_STEPS], seed[4 * DECODE_STEPS];
+    __m256 da[DECODE_STEPS];
+    UNROLL
+    for (int r = 0; r < 4; r++) v[r] = _mm512_setzero_ps();
+    for (int64_t c = 0; c < nb8; c += 8 * DECODE_STEPS) {
+        const int steps = nb8 - c < 8 * DECODE_STEPS ? (int)((nb8 - c) / 8) : DECODE_STEPS;
+        for (int st = 0; st < steps; st++) {
+            const lk_block_q8_0 *a8 = ab + c + 8 * st;
+            da[st] = _mm256_cvtph_ps(_mm_setr_epi16(
+                (short)a8[0].d, (short)a8[1].d, (short)a8[2].d, (short)a8[3].d, (short)a8[4].d,
+                (short)a8[5].d, (short)a8[6].d, (short)a8[7].d));
+            UNROLL
+            for (int j = 0; j < 4; j++) {
+                ap[4 * st + j] = act_pair(a8 + 2 * j, 1);
+                seed[4 * st + j] =
+                    _mm512_sub_epi32(_mm512_setzero_si512(),
+                                     _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset,
+                                                         ap[4 * st + j]));
+            }
+        }
+        UNROLL
+        for (int r = 0; r < 4; r++) {
+            const char *wr = (const char *)at(w, ws, r);
+            __m512 acc0 = v[r], acc1 = _mm512_setzero_ps();
+            for (int st = 0; st < steps; st++) {
+                const char *wb = wr + (size_t)(c + 8 * st) * bs;
+                uint16_t hw[8];
+                UNROLL
+                for (int i = 0; i < 8; i++) memcpy(&hw[i], wb + (size_t)i * bs, 2);
+                const __m512 d = _mm512_castps256_ps512(_mm256_mul_ps(
+                    _mm256_cvtph_ps(_mm_setr_epi16((short)hw[0], (short)hw[1], (short)hw[2],
+                                                   (short)hw[3], (short)hw[4], (short)hw[5],
+                                                   (short)hw[6], (short)hw[7])),
+                    da[st]));
+                UNROLL
+                for (int j = 0; j < 4; j++) {
+                    const void *wp = wb + (size_t)(2 * j) * bs;
+                    const __m512i lev =
+                        kind == KIND_Q8_0   ? _mm512_xor_si512(q8_0_pair(wp, 1), offset)
+                        : kind == KIND_Q5_0 ? q5_0_pair(wp, 1)
+                                            : q4_0_pair(wp, 1);
+                    const __m512i dot = _mm512_dpbusd_epi32(seed[4 * st + j], lev, ap[4 * st + j]);
+                    const __m512 dj = _mm512_permutexvar_ps(
+                        _mm512_add_epi32(
+                            _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                            _mm512_set1_epi32(2 * j)),
+                        d);
+                    if (j & 1) acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), dj, acc1);
+                    else acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), dj, acc0);
+                }
+            }
+            v[r] = _mm512_add_ps(acc0, acc1);
+        }
+    }
+    /* the last nb % 8 blocks: two at a time (the last alone) */
+    UNROLL
+    for (int r = 0; r < 4; r++) {
+        __m512 acc[4][4];
+        acc[0][0] = v[r];
+        int64_t b = nb8;
+        for (; b + 1 < nb; b += 2) legacy_step(at(w, ws, r), ws, a, 0, b, 1, kind, 1, 1, acc);
+        if (b < nb) legacy_step(at(w, ws, r), ws, a, 0, b, 0, kind, 1, 1, acc);
+        v[r] = acc[0][0];
+    }
+}
+
+/* Decode, four rows one after another, each through the 1 x 1 tile. */
+ALWAYS_INLINE void legacy_tile(int64_t n, const void *w, size_t ws, const void *a, size_t as,
+                               float *out, size_t os, int kind, const int NR, const int NT,
+                               __m512 *keep);
+ALWAYS_INLINE void legacy_rows4(int64_t n, const void *w, size_t ws, const void *a, int kind,
+                                __m512 v[4]) {
+    UNROLL
+    for (int i = 0; i < 4; i++) legacy_tile(n, at(w, ws, i), ws, a, 0, NULL, 0, kind, 1, 1, &v[i]);
+}
+
 ALWAYS_INLINE void legacy_tile(int64_t n, const void *w, size_t ws, const void *a, size_t as,
                                float *out, size_t os, int kind, const int NR, const int NT,
                                __m512 *keep) {
@@ -253,14 +351,13 @@ static inline __m128 sum4(const __m512 v[4]) {
  * stream through memory beats four interleaved ones (measured: with four,
  * the hardware prefetcher falls behind and decode reads memory slower than
  * the kernel computes). */
-#define TILE_ENTRY(name, body, ...)                                                               \
+#define TILE_ENTRY(name, body, decode4, ...)                                                      \
     void name(int64_t n, const void *w, size_t ws, int nr, const void *a, size_t as, int nt,     \
               float *out, size_t os) {                                                            \
         int r = 0;                                                                                \
         for (; r + 4 <= nr && nt == 1; r += 4) {                                                  \
             __m512 v[4];                                                                          \
-            for (int i = 0; i < 4; i++)                                                           \
-                body(n, at(w, ws, r + i), ws, a, as, out, os, __VA_ARGS__, 1, 1, &v[i]);         \
+            decode4(n, at(w, ws, r), ws, a, __VA_ARGS__, v);                                      \
             _mm_storeu_ps(out + r, sum4(v));                                                      \
         }                                                                                         \
         for (; r + 4 <= nr && nt > 1; r += 4) {                                                   \
@@ -282,9 +379,9 @@ static inline __m128 sum4(const __m512 v[4]) {
         }                                                                                         \
     }
 
-TILE_ENTRY(lk_vec_dot_tile_q4_0_avx512, legacy_tile, KIND_Q4_0)
-TILE_ENTRY(lk_vec_dot_tile_q8_0_avx512, legacy_tile, KIND_Q8_0)
-TILE_ENTRY(lk_vec_dot_tile_q5_0_avx512, legacy_tile, KIND_Q5_0)
+TILE_ENTRY(lk_vec_dot_tile_q4_0_avx512, legacy_tile, legacy_decode4, KIND_Q4_0)
+TILE_ENTRY(lk_vec_dot_tile_q8_0_avx512, legacy_tile, legacy_rows4, KIND_Q8_0)
+TILE_ENTRY(lk_vec_dot_tile_q5_0_avx512, legacy_tile, legacy_rows4, KIND_Q5_0)
 
 /* ------------------------------------------------------------ K-quants */
 
@@ -459,5 +556,17 @@ ALWAYS_INLINE void q6_k_tile(int64_t n, const void *w, size_t ws, const void *a,
     else store_tile(acc, NR, NT, out, os);
 }
 
-TILE_ENTRY(lk_vec_dot_tile_q4_k_avx512, q4_k_tile, 0)
-TILE_ENTRY(lk_vec_dot_tile_q6_k_avx512, q6_k_tile, 0)
+/* Decode, four rows one after another. */
+ALWAYS_INLINE void q4_k_decode4(int64_t n, const void *w, size_t ws, const void *a, int unused,
+                                __m512 v[4]) {
+    UNROLL
+    for (int i = 0; i < 4; i++) q4_k_tile(n, at(w, ws, i), ws, a, 0, NULL, 0, unused, 1, 1, &v[i]);
+}
+ALWAYS_INLINE void q6_k_decode4(int64_t n, const void *w, size_t ws, const void *a, int unused,
+                                __m512 v[4]) {
+    UNROLL
+    for (int i = 0; i < 4; i++) q6_k_tile(n, at(w, ws, i), ws, a, 0, NULL, 0, unused, 1, 1, &v[i]);
+}
+
+TILE_ENTRY(lk_vec_dot_tile_q4_k_avx512, q4_k_tile, q4_k_decode4, 0)
+TILE_ENTRY(lk_vec_dot_tile_q6_k_avx512, q6_k_tile, q6_k_decode4, 0)
