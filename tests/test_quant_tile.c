@@ -27,7 +27,7 @@ static float rand_unit(void) {
 }
 
 static const lk_dtype tiled[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q8_0, LK_DTYPE_Q5_0, LK_DTYPE_Q4_K,
-                                 LK_DTYPE_Q6_K};
+                                 LK_DTYPE_Q5_K, LK_DTYPE_Q6_K};
 
 /* rows x n quantized rows of type t (or its activation type), each row
  * `stride` bytes apart (>= the row's bytes; the gap is filled with junk). */

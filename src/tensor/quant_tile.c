@@ -13,6 +13,7 @@ lk_vec_dot_tile_fn lk_vec_dot_tile_for(lk_dtype t) {
         case LK_DTYPE_Q8_0: return lk_vec_dot_tile_q8_0_avx512;
         case LK_DTYPE_Q5_0: return lk_vec_dot_tile_q5_0_avx512;
         case LK_DTYPE_Q4_K: return lk_vec_dot_tile_q4_k_avx512;
+        case LK_DTYPE_Q5_K: return lk_vec_dot_tile_q5_k_avx512;
         case LK_DTYPE_Q6_K: return lk_vec_dot_tile_q6_k_avx512;
         default: return NULL;
         }

@@ -41,6 +41,8 @@ void lk_vec_dot_tile_q5_0_avx512(int64_t n, const void *w, size_t w_stride, int 
                                  size_t a_stride, int nt, float *out, size_t out_stride);
 void lk_vec_dot_tile_q4_k_avx512(int64_t n, const void *w, size_t w_stride, int nr, const void *a,
                                  size_t a_stride, int nt, float *out, size_t out_stride);
+void lk_vec_dot_tile_q5_k_avx512(int64_t n, const void *w, size_t w_stride, int nr, const void *a,
+                                 size_t a_stride, int nt, float *out, size_t out_stride);
 void lk_vec_dot_tile_q6_k_avx512(int64_t n, const void *w, size_t w_stride, int nr, const void *a,
                                  size_t a_stride, int nt, float *out, size_t out_stride);
 #endif
