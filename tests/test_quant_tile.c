@@ -104,11 +104,12 @@ static void check_matmul(lk_dtype t, lk_threadpool *tp) {
     for (int64_t i = 0; i < M * K; i++) x[i] = rand_unit() * 3.0f;
     const lk_matrix w = {wq, t, N, K, rb};
     const int nth = lk_threadpool_size(tp);
+    /* the best table may want more (Q4_0/Q5_0 prompts widen rows to Q8_0) */
     const size_t sb = lk_matmul_scratch_bytes(best, t, M, K, nth);
-    CHECK(sb == lk_matmul_scratch_bytes(ref, t, M, K, nth));
+    CHECK(sb >= lk_matmul_scratch_bytes(ref, t, M, K, nth));
     void *scratch = malloc(sb);
     int bad = 0;
-    const int64_t ms[] = {1, 2, 5, 9};
+    const int64_t ms[] = {1, 2, 5, 9}; /* 9: Q4_0/Q5_0 widened to Q8_0, with a tail token */
     for (size_t mi = 0; mi < 4; mi++) {
         const int64_t m = ms[mi];
         lk_matmul(tp, best, &w, x, m, y1, scratch);

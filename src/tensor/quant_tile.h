@@ -14,6 +14,7 @@
 #ifndef LK_TENSOR_QUANT_TILE_H
 #define LK_TENSOR_QUANT_TILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,13 @@ typedef void (*lk_vec_dot_tile_fn)(int64_t n, const void *w, size_t w_stride, in
  * none here (the caller then takes one lk_vec_dot_for dot per pair).
  * Honors LLMKIT_CPU_MAX like lk_vec_dot_for. */
 lk_vec_dot_tile_fn lk_vec_dot_tile_for(lk_dtype t);
+
+/* Rewrites a row of n weights of type t (Q4_0 or Q5_0) as Q8_0 blocks,
+ * exactly: same fp16 scale, quants q - 8 (q - 16). A prompt's matrix product
+ * does this once per block of rows and then runs the Q8_0 tile over all its
+ * tokens, instead of unpacking the nibbles again for every four tokens.
+ * False for other types. */
+bool lk_quant_row_as_q8_0(lk_dtype t, const void *src, void *dst, int64_t n);
 
 #if defined(__x86_64__)
 /* AVX-512 F/BW/VL/DQ + VNNI: call only when lk_cpu() reports them. */
