@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "llmkit.h"
+#include "tensor/quant_tile.h"
 
 /* dot(w_row[0..k), x_act[0..k)); w_row in the weight dtype, x_act in its act_dtype. */
 typedef float (*lk_vec_dot_fn)(int64_t k, const void *w_row, const void *x_act);
@@ -36,6 +37,9 @@ typedef struct {
     lk_vec_dot_fn vec_dot;
     lk_to_f32_fn to_f32;
     lk_from_f32_fn from_f32;
+    /* Quantized types: up to 4 rows x 4 tokens per call (quant_tile.h), or
+     * NULL (one vec_dot per pair). */
+    lk_vec_dot_tile_fn dot_tile;
 } lk_dtype_kernels;
 
 typedef struct {

@@ -10,7 +10,9 @@
 #include "tensor/kernels.h"
 #include "tensor/kernels_isa.h"
 #include "tensor/quant.h"
+#include "tensor/quant_act.h"
 #include "tensor/quant_dot.h"
+#include "tensor/quant_tile.h"
 
 #define QUANT_TYPES(X) X(Q4_0) X(Q4_1) X(Q5_0) X(Q5_1) X(Q8_0) X(Q8_1) \
     X(Q2_K) X(Q3_K) X(Q4_K) X(Q5_K) X(Q6_K) X(Q8_K)
@@ -25,6 +27,15 @@
     }
 QUANT_TYPES(WRAP)
 #undef WRAP
+
+/* The SIMD tables quantize activations with the fast quantizers where there
+ * are any (same bytes as the scalar ones, quant_act.h). */
+static void Q8_0_from_f32_fast(int64_t k, const float *x, void *out) {
+    lk_quantize_act_for(LK_DTYPE_Q8_0)(x, out, k);
+}
+static void Q8_K_from_f32_fast(int64_t k, const float *x, void *out) {
+    lk_quantize_act_for(LK_DTYPE_Q8_K)(x, out, k);
+}
 
 enum {
 #define ENUM(T) QI_##T,
@@ -42,10 +53,12 @@ static void build(void) {
     g_quant[simd][QI_##T] = (lk_dtype_kernels){                                     \
         lk_vec_dot_act_type(LK_DTYPE_##T),                                          \
         simd ? lk_vec_dot_for(LK_DTYPE_##T) : lk_vec_dot_scalar_for(LK_DTYPE_##T),  \
-        T##_to_f32, T##_from_f32};
+        T##_to_f32, T##_from_f32, simd ? lk_vec_dot_tile_for(LK_DTYPE_##T) : NULL};
         QUANT_TYPES(FILL)
 #undef FILL
     }
+    if (lk_quantize_act_for(LK_DTYPE_Q8_0)) g_quant[1][QI_Q8_0].from_f32 = Q8_0_from_f32_fast;
+    if (lk_quantize_act_for(LK_DTYPE_Q8_K)) g_quant[1][QI_Q8_K].from_f32 = Q8_K_from_f32_fast;
 }
 
 const lk_dtype_kernels *lk_kernels_quant(const lk_kernels *k, lk_dtype t) {

@@ -46,6 +46,27 @@ static bool f16_decode(lk_dtype wt, const lk_dtype_kernels *dk, int64_t m) {
     return wt == LK_DTYPE_F16 && !batched(dk, m);
 }
 
+/* Prompts of at least this many tokens with Q4_0 / Q5_0 weights rewrite each
+ * block of rows as Q8_0 once (exact, lk_quant_row_as_q8_0) and run the Q8_0
+ * tile over the tokens: the nibbles are unpacked once per block of rows
+ * instead of once per four tokens. */
+#define WIDEN_MIN_TOKENS 8
+
+/* The Q8_0 tile a prompt of m tokens against weights of type wt is widened
+ * to, or NULL (not a widening type, too few tokens, or no tile here). */
+static lk_vec_dot_tile_fn widen_tile(const lk_kernels *kern, lk_dtype wt, int64_t m) {
+    if (m < WIDEN_MIN_TOKENS || (wt != LK_DTYPE_Q4_0 && wt != LK_DTYPE_Q5_0)) return NULL;
+    const lk_dtype_kernels *wk = lk_kernels_dtype(kern, wt), *q8 = lk_kernels_dtype(kern, LK_DTYPE_Q8_0);
+    return wk && wk->dot_tile && q8 ? q8->dot_tile : NULL;
+}
+
+/* Bytes of one thread's widened block of rows (Q8_0). */
+static size_t widen_bytes(int64_t k) {
+    uint64_t rb = 0;
+    lk_dtype_row_bytes(LK_DTYPE_Q8_0, k, &rb);
+    return round_up64((size_t)rb * ROW_BLOCK);
+}
+
 size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k,
                                int n_threads) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, wt);
@@ -57,13 +78,18 @@ size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, i
     if (dk->act_dtype == LK_DTYPE_F32) return 0;
     uint64_t rb;
     if (!lk_dtype_row_bytes(dk->act_dtype, k, &rb)) return 0;
-    return round_up64((size_t)rb * (size_t)m);
+    size_t bytes = round_up64((size_t)rb * (size_t)m);
+    if (widen_tile(kern, wt, m)) bytes += (size_t)n_threads * widen_bytes(k);
+    return bytes;
 }
 
 typedef struct {
     const lk_matrix *w;
     const lk_kernels *kern;
     lk_vec_dot_fn dot;
+    lk_vec_dot_tile_fn tile; /* quantized types with a tile kernel, else NULL */
+    lk_vec_dot_tile_fn tile8; /* Q4_0/Q5_0 prompts: the Q8_0 tile (widen_tile) */
+    char *widened;            /* tile8: [n_threads] blocks of ROW_BLOCK Q8_0 rows */
     const char *xa;     /* activations in act_dtype: [m] rows of xa_stride bytes */
     size_t xa_stride;
     int64_t m;
@@ -83,6 +109,44 @@ static void rows_direct(const matmul_job *j, int64_t begin, int64_t end) {
             float *yt = j->y + t * n;
             for (int64_t r = r0; r < r1; r++)
                 yt[r] = j->dot(k, wdata + (size_t)r * w->row_bytes, xt);
+        }
+    }
+}
+
+/* Quantized weights with a tile kernel: four rows x up to four tokens per
+ * call, so each weight block is decoded once per four tokens and each
+ * token's per-block work is shared by four rows. The row block stays in
+ * cache while every token passes over it. */
+static void rows_tiled(const matmul_job *j, int64_t begin, int64_t end, int thread_index) {
+    const lk_matrix *w = j->w;
+    const char *wdata = w->data;
+    const int64_t n = w->rows, k = w->cols, m = j->m;
+    size_t rb = (size_t)w->row_bytes;
+    lk_vec_dot_tile_fn tile = j->tile;
+    char *wide = NULL;
+    if (j->tile8) {
+        uint64_t rb8 = 0;
+        lk_dtype_row_bytes(LK_DTYPE_Q8_0, k, &rb8);
+        wide = j->widened + (size_t)thread_index * widen_bytes(k);
+        rb = (size_t)rb8;
+        tile = j->tile8;
+    }
+    for (int64_t r0 = begin; r0 < end; r0 += ROW_BLOCK) {
+        const int64_t r1 = r0 + ROW_BLOCK < end ? r0 + ROW_BLOCK : end;
+        const char *rows = wdata + (size_t)r0 * w->row_bytes;
+        if (wide) {
+            for (int64_t r = r0; r < r1; r++)
+                lk_quant_row_as_q8_0(w->dtype, wdata + (size_t)r * w->row_bytes,
+                                     wide + (size_t)(r - r0) * rb, k);
+            rows = wide;
+        }
+        for (int64_t t = 0; t < m; t += 4) {
+            const int nt = m - t < 4 ? (int)(m - t) : 4;
+            for (int64_t r = r0; r < r1; r += 4) {
+                const int nr = r1 - r < 4 ? (int)(r1 - r) : 4;
+                tile(k, rows + (size_t)(r - r0) * rb, rb, nr, j->xa + (size_t)t * j->xa_stride,
+                     j->xa_stride, nt, j->y + t * n + r, (size_t)n);
+            }
         }
     }
 }
@@ -137,13 +201,14 @@ static void rows_batched(const matmul_job *j, int64_t begin, int64_t end, int th
 static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const matmul_job *j = ctx;
     if (batched(lk_kernels_dtype(j->kern, j->w->dtype), j->m)) rows_batched(j, begin, end, thread_index);
+    else if (j->tile) rows_tiled(j, begin, end, thread_index);
     else rows_direct(j, begin, end);
 }
 
 void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, const float *x,
                int64_t m, float *y, void *scratch) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, w->dtype);
-    matmul_job j = {.w = w, .kern = kern, .dot = dk->vec_dot, .m = m, .y = y};
+    matmul_job j = {.w = w, .kern = kern, .dot = dk->vec_dot, .tile = dk->dot_tile, .m = m, .y = y};
     if (f16_decode(w->dtype, dk, m)) {
         for (int64_t t = 0; t < m; t++)
             dk->from_f32(w->cols, x + t * w->cols, (uint16_t *)scratch + (size_t)t * (size_t)w->cols);
@@ -162,6 +227,8 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
             ak->from_f32(w->cols, x + t * w->cols, (char *)scratch + (size_t)t * rb);
         j.xa = scratch;
         j.xa_stride = (size_t)rb;
+        j.tile8 = widen_tile(kern, w->dtype, m);
+        j.widened = (char *)scratch + round_up64((size_t)rb * (size_t)m);
     }
     /* Each thread takes a contiguous range of W's rows: its slice of the
      * weights streams through one core's caches once. A chunk must hold

@@ -14,7 +14,16 @@
  * meet four tokens per kernel call (dot_f32_4x4, sixteen sums in
  * registers), so the conversion and every load are shared. Decode (M < 4) dots the stored
  * rows directly: it is bound by memory, and the stored dtype is the
- * smallest thing to read. */
+ * smallest thing to read.
+ *
+ * Quantized weights whose dtype has a tile kernel (lk_dtype_kernels.dot_tile,
+ * quant_tile.h) go through it instead of one vec_dot per (row, token): four
+ * rows x up to four tokens per call for prompts, so each weight block is
+ * decoded once per four tokens while the block of rows sits in cache, and
+ * one row at a time for a single token. Q4_0 and Q5_0 prompts of 8 tokens
+ * or more first rewrite each block of rows as Q8_0 (exactly; scratch holds
+ * one block per thread) and run the Q8_0 tile, so the nibbles are unpacked
+ * once per block of rows rather than once per four tokens. */
 #ifndef LK_TENSOR_MATMUL_H
 #define LK_TENSOR_MATMUL_H
 
