@@ -124,6 +124,8 @@ rss2=$(rss)
 echo "RSS: ${rss1} kB after warm-up, ${rss2} kB after 200 more requests"
 if ldd "$LLMKIT_BIN" 2>/dev/null | grep -q libasan; then
   echo "note: AddressSanitizer build (its quarantine holds freed memory): RSS not checked"
+elif ldd "$LLMKIT_BIN" 2>/dev/null | grep -q libtsan; then
+  echo "note: ThreadSanitizer build (its shadow memory grows with use): RSS not checked"
 else
   check '[ $(( rss2 - rss1 )) -lt 3072 ]' "RSS flat over 200 requests (${rss1} -> ${rss2} kB)"
 fi
