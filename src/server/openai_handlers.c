@@ -356,7 +356,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void stream_free(void *cls) { job_free(cls); }
 
+/* From MHD_queue_response on, j belongs to the response: when the connection
+ * did not take a reference (queueing failed, or the daemon is already
+ * shutting down), MHD_destroy_response runs stream_free at once. So nothing here reads j
+ * after queueing. */
 static enum MHD_Result reply_stream(gen_job *j) {
+    srv_http *h = j->h;
+    struct MHD_Connection *conn = j->conn;
     struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_read, j,
                                                                stream_free);
     if (!r) {
@@ -366,10 +372,10 @@ static enum MHD_Result reply_stream(gen_job *j) {
     MHD_add_response_header(r, "Content-Type", "text/event-stream; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     MHD_add_response_header(r, "X-Accel-Buffering", "no");
-    srv_http_add_cors(j->h, r);
-    enum MHD_Result ret = MHD_queue_response(j->conn, 200, r);
-    MHD_destroy_response(r); /* the connection holds it; stream_free runs when it is done */
-    srv_metrics_http(j->h->metrics, 200);
+    srv_http_add_cors(h, r);
+    enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r); /* may free j (see above) */
+    if (ret == MHD_YES) srv_metrics_http(h->metrics, 200);
     return ret;
 }
 
