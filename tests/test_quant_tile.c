@@ -109,7 +109,7 @@ static void check_matmul(lk_dtype t, lk_threadpool *tp) {
     CHECK(sb >= lk_matmul_scratch_bytes(ref, t, M, K, nth));
     void *scratch = malloc(sb);
     int bad = 0;
-    const int64_t ms[] = {1, 2, 5, 9}; /* 9: Q4_0/Q5_0 widened to Q8_0, with a tail token */
+    const int64_t ms[] = {1, 2, 5, 9, 17}; /* 17: Q4_0/Q5_0 widened to Q8_0, with a tail token */
     for (size_t mi = 0; mi < 4; mi++) {
         const int64_t m = ms[mi];
         lk_matmul(tp, best, &w, x, m, y1, scratch);

@@ -49,8 +49,10 @@ static bool f16_decode(lk_dtype wt, const lk_dtype_kernels *dk, int64_t m) {
 /* Prompts of at least this many tokens with Q4_0 / Q5_0 weights rewrite each
  * block of rows as Q8_0 once (exact, lk_quant_row_as_q8_0) and run the Q8_0
  * tile over the tokens: the nibbles are unpacked once per block of rows
- * instead of once per four tokens. */
-#define WIDEN_MIN_TOKENS 8
+ * instead of once per four tokens. Below 16 tokens (a server decoding 8
+ * conversations at once) the rewrite costs more than it saves: 8 streams of
+ * bench/serve_load.sh went from 53 to 132 tokens/s with 16 instead of 8. */
+#define WIDEN_MIN_TOKENS 16
 
 /* The Q8_0 tile a prompt of m tokens against weights of type wt is widened
  * to, or NULL (not a widening type, too few tokens, or no tile here). */
