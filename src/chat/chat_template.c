@@ -136,3 +136,21 @@ lk_status lk_chat_template_render(const lk_chat_template *t, const char *context
     cJSON_Delete(ctx);
     return st;
 }
+
+const char *const lk_chat_turn_markers[] = {"<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>",
+                                            "<|endoftext|>", "<|end_of_text|>", NULL};
+
+lk_status lk_chat_render_generation_prompt(const lk_chat_template *t, const cJSON *vars,
+                                           const cJSON *messages, char **out, size_t *out_len,
+                                           lk_error *err) {
+    cJSON *ctx = vars ? cJSON_Duplicate(vars, 1) : cJSON_CreateObject();
+    if (!ctx || !cJSON_AddItemReferenceToObject(ctx, "messages", (cJSON *)messages) ||
+        !cJSON_AddNullToObject(ctx, "tools") || !cJSON_AddNullToObject(ctx, "documents") ||
+        !cJSON_AddBoolToObject(ctx, "add_generation_prompt", true)) {
+        cJSON_Delete(ctx);
+        return lk_error_set(err, LK_ERR_NOMEM, "out of memory rendering the chat prompt");
+    }
+    lk_status st = lk_chat_template_render_cjson(t, ctx, NULL, out, out_len, err);
+    cJSON_Delete(ctx);
+    return st;
+}

@@ -224,15 +224,9 @@ static void add_message(chat_session *cs, const char *role, const char *content)
 /* The prompt for the next answer: rendered, then tokenized. */
 static lk_status prompt_tokens(chat_session *cs, int32_t **ids, size_t *n_ids, bool *starts_thinking,
                                lk_error *err) {
-    cJSON *ctx = cJSON_Duplicate(cs->vars, 1);
-    cJSON_AddItemToObject(ctx, "messages", cJSON_Duplicate(cs->messages, 1));
-    cJSON_AddNullToObject(ctx, "tools");
-    cJSON_AddNullToObject(ctx, "documents");
-    cJSON_AddBoolToObject(ctx, "add_generation_prompt", true);
     char *text = NULL;
     size_t len = 0;
-    lk_status st = lk_chat_template_render_cjson(cs->tmpl, ctx, NULL, &text, &len, err);
-    cJSON_Delete(ctx);
+    lk_status st = lk_chat_render_generation_prompt(cs->tmpl, cs->vars, cs->messages, &text, &len, err);
     if (st != LK_OK) return st;
     /* a prompt that ends inside <think> (DeepSeek-R1 style) starts the answer there */
     size_t end = len;
@@ -629,11 +623,6 @@ static int parse_args(int argc, char **argv, chat_args *a) {
     return -1;
 }
 
-/* Texts that end an assistant turn in common templates; those a template
- * uses become stop strings. */
-static const char *const k_turn_markers[] = {"<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>",
-                                             "<|endoftext|>", "<|end_of_text|>", NULL};
-
 static void set_var_if_missing(cJSON *vars, const char *name, const char *value) {
     if (value && !cJSON_GetObjectItemCaseSensitive(vars, name)) cJSON_AddStringToObject(vars, name, value);
 }
@@ -705,8 +694,8 @@ int cmd_chat(int argc, char **argv) {
 
     for (size_t i = 0; i < a.g.n_stops; i++) cs.stops[cs.n_stops++] = a.g.stops[i];
     if (fmt) add_end_marker(&cs, fmt->end_of_turn);
-    for (int i = 0; k_turn_markers[i]; i++)
-        if (strstr(tmpl_text, k_turn_markers[i])) add_end_marker(&cs, k_turn_markers[i]);
+    for (int i = 0; lk_chat_turn_markers[i]; i++)
+        if (strstr(tmpl_text, lk_chat_turn_markers[i])) add_end_marker(&cs, lk_chat_turn_markers[i]);
     cJSON *eos = cJSON_GetObjectItemCaseSensitive(cs.vars, "eos_token");
     if (cJSON_IsString(eos)) add_end_marker(&cs, eos->valuestring);
     if (a.system) set_system(&cs, a.system);

@@ -21,10 +21,6 @@ struct srv_chat_prompt {
     size_t n_stops;
 };
 
-/* Texts that end an assistant turn in common templates. */
-static const char *const k_turn_markers[] = {"<|im_end|>", "<|eot_id|>", "<end_of_turn>", "<|end|>",
-                                             "<|endoftext|>", "<|end_of_text|>", NULL};
-
 static void add_stop(srv_chat_prompt *c, const char *text) {
     if (!text || !*text || c->n_stops == SRV_MAX_TURN_MARKERS) return;
     for (size_t i = 0; i < c->n_stops; i++)
@@ -73,8 +69,8 @@ lk_status srv_chat_prompt_new(const char *model_path, const lk_model_file *mf, c
     set_var_if_missing(c->vars, "bos_token", meta->bos_text);
     set_var_if_missing(c->vars, "eos_token", meta->eos_text);
     if (fmt) add_stop(c, fmt->end_of_turn);
-    for (int i = 0; k_turn_markers[i]; i++)
-        if (strstr(text, k_turn_markers[i])) add_stop(c, k_turn_markers[i]);
+    for (int i = 0; lk_chat_turn_markers[i]; i++)
+        if (strstr(text, lk_chat_turn_markers[i])) add_stop(c, lk_chat_turn_markers[i]);
     *out = c;
     return LK_OK;
 fail:
@@ -110,16 +106,9 @@ size_t srv_chat_prompt_stop_tokens(const srv_chat_prompt *c, const lk_tokenizer 
 
 lk_status srv_chat_prompt_tokens(const srv_chat_prompt *c, const lk_tokenizer *tok, const cJSON *messages,
                                  int32_t **ids, size_t *n_ids, lk_error *err) {
-    cJSON *ctx = cJSON_Duplicate(c->vars, 1);
-    if (!ctx) return lk_error_set(err, LK_ERR_NOMEM, "out of memory");
-    cJSON_AddItemReferenceToObject(ctx, "messages", (cJSON *)messages);
-    cJSON_AddNullToObject(ctx, "tools");
-    cJSON_AddNullToObject(ctx, "documents");
-    cJSON_AddBoolToObject(ctx, "add_generation_prompt", true);
     char *text = NULL;
     size_t len = 0;
-    lk_status st = lk_chat_template_render_cjson(c->tmpl, ctx, NULL, &text, &len, err);
-    cJSON_Delete(ctx);
+    lk_status st = lk_chat_render_generation_prompt(c->tmpl, c->vars, messages, &text, &len, err);
     if (st != LK_OK) {
         /* the template refused the conversation: the client's fault */
         if (st != LK_ERR_NOMEM) err->code = LK_ERR_ARG;
