@@ -1,7 +1,8 @@
 /* Times the quantized dot kernels on one thread: one lk_vec_dot_for dot per
  * (row, token) against the tile kernel (lk_vec_dot_tile_for, 4 rows x T
  * tokens per call; for T = 1 the tile kernel's decode path), in GMAC/s
- * (multiply-adds per second), best of 7 rounds, timed with the thread's CPU
+ * (multiply-adds per second), and the packed kernel over a packed copy
+ * (quant_pack.h, all tokens in one call), best of 7 rounds, timed with the thread's CPU
  * time so other jobs on a shared machine disturb it less than wall time.
  *
  *   build/quant_kernels [TYPE [ROWS [COLS [TOKENS [REPS]]]]]
@@ -17,6 +18,7 @@
 #include "tensor/dtype.h"
 #include "tensor/quant.h"
 #include "tensor/quant_dot.h"
+#include "tensor/quant_pack.h"
 #include "tensor/quant_tile.h"
 
 static double cpu_seconds(void) {
@@ -60,9 +62,21 @@ int main(int argc, char **argv) {
         for (long c = 0; c < cols; c++) x[c] = rand_unit();
         lk_quantize_row(at, x, a + (size_t)i * ab, cols);
     }
+    /* the packed copy (quant_pack.h) where this CPU has its kernel */
+    const lk_packed_matmul_fn packed_fn = lk_packed_matmul_for(t);
+    const long groups = (rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
+    void *packed = NULL;
+    lk_pack_act *prep = NULL;
+    if (packed_fn) {
+        packed = aligned_alloc(64, lk_pack_group_bytes(t, cols) * (size_t)groups);
+        prep = malloc((size_t)(4 * (cols / 32)) * sizeof *prep);
+        if (!packed || !prep) return 1;
+        lk_pack_groups(t, cols, w, (size_t)wb, rows, 0, groups, packed);
+        for (int i = 0; i < 4; i++) lk_pack_prepare(t, cols, a + (size_t)i * ab, prep + i * (cols / 32));
+    }
     const lk_vec_dot_fn dot = lk_vec_dot_for(t);
     const lk_vec_dot_tile_fn tile = lk_vec_dot_tile_for(t);
-    double best_dot = 1e30, best_tile = 1e30;
+    double best_dot = 1e30, best_tile = 1e30, best_packed = 1e30;
     for (int round = 0; round < 7; round++) {
         double t0 = cpu_seconds();
         for (long p = 0; p < reps; p++)
@@ -76,14 +90,23 @@ int main(int argc, char **argv) {
                     tile(cols, w + (size_t)r * wb, (size_t)wb, 4, a, (size_t)ab, nt, y + r,
                          (size_t)rows);
         double t2 = cpu_seconds();
+        if (packed_fn)
+            for (long p = 0; p < reps; p++)
+                packed_fn(t, cols, packed, 0, groups, rows, a, (size_t)ab, prep, nt, y, (size_t)rows);
+        double t3 = cpu_seconds();
+        if (t3 - t2 < best_packed) best_packed = t3 - t2;
         if (t1 - t0 < best_dot) best_dot = t1 - t0;
         if (t2 - t1 < best_tile) best_tile = t2 - t1;
     }
     const double macs = (double)reps * (double)rows * (double)cols * nt;
     printf("%s rows=%ld cols=%ld tokens=%d: vec_dot %.2f GMAC/s", tname, rows, cols, nt,
            macs / best_dot * 1e-9);
-    if (tile) printf(", tile %.2f GMAC/s\n", macs / best_tile * 1e-9);
-    else printf(", no tile kernel on this CPU\n");
+    if (tile) printf(", tile %.2f GMAC/s", macs / best_tile * 1e-9);
+    else printf(", no tile kernel on this CPU");
+    if (packed_fn) printf(", packed %.2f GMAC/s\n", macs / best_packed * 1e-9);
+    else printf(", no packed kernel\n");
+    free(packed);
+    free(prep);
     free(x);
     free(w);
     free(a);

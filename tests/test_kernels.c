@@ -167,7 +167,7 @@ static void test_matmul(const lk_kernels *k, lk_threadpool *tp) {
         }
         uint64_t rb = 0;
         CHECK(lk_dtype_row_bytes(t, K, &rb));
-        lk_matrix w = {t == LK_DTYPE_F32 ? (const void *)wf : (const void *)wh, t, N, K, rb};
+        lk_matrix w = {t == LK_DTYPE_F32 ? (const void *)wf : (const void *)wh, t, N, K, rb, NULL};
         lk_error err;
         CHECK_OK(lk_matrix_check(k, &w, "w", &err), &err);
         int nt = lk_threadpool_size(tp);
@@ -196,7 +196,7 @@ static void test_matmul(const lk_kernels *k, lk_threadpool *tp) {
                   (long long)(M * N));
     }
     /* An unsupported dtype is refused with a message naming it. */
-    lk_matrix q = {wh, LK_DTYPE_Q8_K, 1, 256, 292}; /* an activation format, never weights */
+    lk_matrix q = {wh, LK_DTYPE_Q8_K, 1, 256, 292, NULL}; /* an activation format, never weights */
     lk_error err;
     CHECK(lk_matrix_check(k, &q, "blk.0.ffn_up.weight", &err) == LK_ERR_UNSUPPORTED);
     CHECK(strstr(err.msg, "q8_k") != NULL);

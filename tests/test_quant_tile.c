@@ -102,7 +102,7 @@ static void check_matmul(lk_dtype t, lk_threadpool *tp) {
     float *x = malloc((size_t)(M * K) * sizeof(float));
     float *y1 = malloc((size_t)(M * N) * sizeof(float)), *y2 = malloc((size_t)(M * N) * sizeof(float));
     for (int64_t i = 0; i < M * K; i++) x[i] = rand_unit() * 3.0f;
-    const lk_matrix w = {wq, t, N, K, rb};
+    const lk_matrix w = {wq, t, N, K, rb, NULL};
     const int nth = lk_threadpool_size(tp);
     /* the best table may want more (Q4_0/Q5_0 prompts widen rows to Q8_0) */
     const size_t sb = lk_matmul_scratch_bytes(best, t, M, K, nth);

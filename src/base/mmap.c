@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,19 @@ void lk_mmap_close(lk_mmap *m) {
         m->data = NULL;
         m->size = 0;
     }
+}
+
+void lk_mmap_release(const lk_mmap *m, const void *p, size_t n) {
+    if (!m || !m->data || !p || n == 0) return;
+    const uintptr_t lo = (uintptr_t)m->data, hi = lo + m->size;
+    uintptr_t a = (uintptr_t)p, b = a + n;
+    if (a < lo) a = lo;
+    if (b > hi) b = hi;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    a = (a + page - 1) & ~(page - 1);
+    b &= ~(page - 1);
+    /* a private read-only file mapping: dropped pages come back from the file */
+    if (a < b) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 lk_status lk_read_file(const char *path, size_t max_size, char **out, size_t *size,

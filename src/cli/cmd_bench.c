@@ -16,7 +16,8 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: llmkit bench MODEL [-p N] [-n N] [-r N] [-t N] [--kv-type f16|f32] [--json]\n"
+            "usage: llmkit bench MODEL [-p N] [-n N] [-r N] [-t N] [--kv-type f16|f32] [--no-repack]\n"
+            "                    [--json]\n"
             "\n"
             "Measures prompt processing (ppN) and generation (tgN) tokens/s.\n"
             "\n"
@@ -26,6 +27,8 @@ static void usage(FILE *out) {
             "  -r, --repetitions N  measured runs per test, after one warm-up (default 3)\n"
             "  -t, --threads N  threads (default: one per CPU)\n"
             "  --kv-type T      KV cache type, f16 (default) or f32\n"
+            "  --no-repack      multiply Q4_0/Q8_0 weights as stored, not from the packed\n"
+            "                   copy made at load time for the AVX-512 VNNI kernel\n"
             "  --json           one JSON object per line instead of the table\n");
 }
 
@@ -71,6 +74,7 @@ static const char *basename_of(const char *path) {
 int cmd_bench(int argc, char **argv) {
     const char *path = NULL;
     int n_prompt = 512, n_gen = 128, reps = 3, threads = 0;
+    bool no_repack = false;
     bool json = false;
     lk_dtype kv = LK_DTYPE_F16;
     for (int i = 1; i < argc; i++) {
@@ -98,6 +102,8 @@ int cmd_bench(int argc, char **argv) {
             i++;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--no-repack")) {
+            no_repack = true;
         } else if (a[0] == '-') {
             cli_error("bench: unknown option %s (or it needs a value)", a);
             usage(stderr);
@@ -126,6 +132,7 @@ int cmd_bench(int argc, char **argv) {
     lk_model_params mp;
     lk_model_params_default(&mp);
     mp.n_threads = threads;
+    mp.no_repack = no_repack;
     lk_model *m;
     char model_path[4096];
     if (cli_resolve_model(path, model_path, sizeof model_path) != 0) return 1;

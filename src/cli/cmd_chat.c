@@ -583,6 +583,7 @@ static int parse_args(int argc, char **argv, chat_args *a) {
             i++;
             continue;
         }
+        if (gen == 3) continue;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             usage(stdout);
             return 0;
@@ -683,6 +684,7 @@ int cmd_chat(int argc, char **argv) {
     lk_model_params mp;
     lk_model_params_default(&mp);
     mp.n_threads = (int32_t)a.g.threads;
+    mp.no_repack = a.g.no_repack;
     if (lk_model_load_file(mf, &mp, &cs.m, &err) != LK_OK) goto fail;
     cs.hp = lk_model_hparams(cs.m);
     lk_context_params cp;

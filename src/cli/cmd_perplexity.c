@@ -13,6 +13,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: llmkit perplexity MODEL TEXTFILE [--ctx N] [--chunks N] [-t N] [--tokenizer PATH]\n"
+            "                         [--no-repack]\n"
             "\n"
             "Perplexity of MODEL on the text, computed as llama-perplexity does: the\n"
             "text's tokens are cut into chunks of N tokens, each evaluated on its own with\n"
@@ -22,7 +23,9 @@ static void usage(FILE *out) {
             "  --ctx N          tokens per chunk (default 512)\n"
             "  --chunks N       score at most N chunks (default: all)\n"
             "  -t, --threads N  threads (default: one per CPU)\n"
-            "  --tokenizer PATH tokenizer for a llama2.c checkpoint (tok512.bin, ...)\n");
+            "  --tokenizer PATH tokenizer for a llama2.c checkpoint (tok512.bin, ...)\n"
+            "  --no-repack      multiply Q4_0/Q8_0 weights as stored, not from the packed\n"
+            "                   copy made at load time for the AVX-512 VNNI kernel\n");
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out) {
@@ -44,6 +47,7 @@ static void on_chunk(void *ctx, int32_t chunk, int32_t n_chunks, double ppl) {
 int cmd_perplexity(int argc, char **argv) {
     const char *pos[2], *tokenizer = NULL;
     int n_pos = 0, n_ctx = 512, threads = 0, chunks = 0;
+    bool no_repack = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -67,6 +71,8 @@ int cmd_perplexity(int argc, char **argv) {
                 return 2;
             }
             i++;
+        } else if (!strcmp(a, "--no-repack")) {
+            no_repack = true;
         } else if (!strcmp(a, "--tokenizer") && v) {
             tokenizer = v;
             i++;
@@ -105,6 +111,7 @@ int cmd_perplexity(int argc, char **argv) {
     lk_model_params mp;
     lk_model_params_default(&mp);
     mp.n_threads = threads;
+    mp.no_repack = no_repack;
     if (lk_model_load_file(mf, &mp, &m, &err) != LK_OK) goto fail;
     if (lk_read_file(pos[1], (size_t)1 << 32, &text, &text_len, &err) != LK_OK) goto fail;
     fprintf(stderr, "perplexity: tokenizing the input ..\n");

@@ -53,6 +53,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
             i++;
             continue;
         }
+        if (gen == 3) continue;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
             usage(stdout);
             return 0;
@@ -140,6 +141,7 @@ int cmd_run(int argc, char **argv) {
     lk_model_params mp;
     lk_model_params_default(&mp);
     mp.n_threads = (int32_t)a.g.threads;
+    mp.no_repack = a.g.no_repack;
     if (lk_model_load_file(mf, &mp, &m, &err) != LK_OK) goto fail;
     const lk_hparams *hp = lk_model_hparams(m);
     if (lk_tokenizer_n_vocab(tok) > hp->n_vocab) {

@@ -25,6 +25,7 @@
 typedef struct {
     const char *model, *host, *api_key, *api_key_file, *cors, *alias, *template_file, *format;
     long port, parallel, ctx_size, threads, max_queue, max_body;
+    bool no_repack;
     double timeout_s;
     lk_dtype kv_type;
 } serve_args;
@@ -55,6 +56,8 @@ static void usage(FILE *out) {
             "  --max-body BYTES      request body limit, 413 above it (default 8388608)\n"
             "  --max-queue N         requests waiting for a slot before 503 (default 64)\n"
             "  --kv-type f16|f32     KV cache element type (default f16)\n"
+            "  --no-repack           multiply Q4_0/Q8_0 weights as stored, not from the packed\n"
+            "                        copy made at load time for the AVX-512 VNNI kernel\n"
             "  --chat-template FILE  chat template (.jinja, tokenizer_config.json, GGUF) instead\n"
             "                        of the model's own\n"
             "  --chat-format NAME    a built-in chat format instead of the model's template\n"
@@ -106,6 +109,9 @@ static int parse_args(int argc, char **argv, serve_args *a) {
             if ((rc = need_long(o, v, 0, 1L << 30, &t))) return rc;
             a->timeout_s = (double)t;
             i++;
+            continue;
+        } else if (!strcmp(o, "--no-repack")) {
+            a->no_repack = true;
             continue;
         } else if (!strcmp(o, "--kv-type")) {
             if (!v || (strcmp(v, "f16") && strcmp(v, "f32"))) {
@@ -201,6 +207,7 @@ static void *load_model(void *arg) {
     lk_model_params mp;
     lk_model_params_default(&mp);
     mp.n_threads = (int32_t)a->threads;
+    mp.no_repack = a->no_repack;
     if (lk_model_load_file(s->mf, &mp, &s->m, err) != LK_OK) goto fail;
     srv_sched_params sp;
     srv_sched_params_default(&sp);

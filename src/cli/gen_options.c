@@ -31,7 +31,9 @@ void cli_gen_usage(FILE *out) {
             "  -c, --ctx-size N      context size in tokens (default: the model's, capped to fit\n"
             "                        in memory)\n"
             "  --kv-type f16|f32     KV cache type (default f16)\n"
-            "  -t, --threads N       threads (default: one per CPU)\n");
+            "  -t, --threads N       threads (default: one per CPU)\n"
+            "  --no-repack           multiply Q4_0/Q8_0 weights as stored (default: a packed copy\n"
+            "                        for the AVX-512 VNNI kernel, faster, made at load time)\n");
 }
 
 bool cli_parse_long(const char *s, long lo, long hi, long *out) {
@@ -66,6 +68,10 @@ int cli_gen_option(const char *cmd, const char *o, const char *v, cli_gen_option
                                         "--temp", "--top-k", "--top-p", "--min-p", "--repeat-penalty",
                                         "--presence-penalty", "--frequency-penalty", "--seed",
                                         "--kv-type", "--stop", NULL};
+    if (!strcmp(o, "--no-repack")) {
+        g->no_repack = true;
+        return 3;
+    }
     bool is_known = false;
     for (int i = 0; known[i]; i++) is_known |= !strcmp(o, known[i]);
     if (!is_known) return 0;

@@ -17,14 +17,16 @@ typedef struct {
     lk_dtype kv;
     lk_sampler_params sp;
     bool seed_given;
+    bool no_repack; /* --no-repack: lk_model_params.no_repack */
     const char *stops[CLI_MAX_STOPS];
     size_t n_stops;
 } cli_gen_options;
 
 void cli_gen_options_default(cli_gen_options *g);
 /* Option o with value v (NULL when none follows). Returns 1 when o is a
- * generation option and was applied (it takes v), 0 when o is not one, 2
- * after printing a usage error (cmd names the command in the message). */
+ * generation option and was applied (it takes v), 3 when it was applied and
+ * takes no value, 0 when o is not one, 2 after printing a usage error (cmd
+ * names the command in the message). */
 int cli_gen_option(const char *cmd, const char *o, const char *v, cli_gen_options *g);
 /* After parsing: a seed from the clock unless --seed was given. */
 void cli_gen_options_finish(cli_gen_options *g);

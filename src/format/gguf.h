@@ -86,6 +86,10 @@ lk_status lk_gguf_open_memory(const void *data, size_t size, const char *name, l
                               lk_error *err);
 void lk_gguf_close(lk_gguf *g);
 
+/* lk_mmap_release over the file mappings of every shard (a GGUF read from a
+ * caller's buffer has none: nothing is released). */
+void lk_gguf_release_pages(const lk_gguf *g, const void *p, size_t n);
+
 uint32_t lk_gguf_version(const lk_gguf *g);
 uint32_t lk_gguf_alignment(const lk_gguf *g);
 uint32_t lk_gguf_shard_count(const lk_gguf *g);

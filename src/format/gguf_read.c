@@ -151,6 +151,10 @@ struct lk_gguf {
     arena_block *arena;
 };
 
+void lk_gguf_release_pages(const lk_gguf *g, const void *p, size_t n) {
+    for (uint32_t i = 0; g && i < g->n_shards; i++) lk_mmap_release(&g->shards[i].map, p, n);
+}
+
 lk_gguf *gguf_new(void) { return calloc(1, sizeof(lk_gguf)); }
 
 void lk_gguf_close(lk_gguf *g) {

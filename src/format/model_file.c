@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "base/mmap.h"
 #include "format/gguf.h"
+#include "format/model_file_pages.h"
 #include "format/gguf_hparams.h"
 #include "format/hf_config.h"
 #include "format/llama2c.h"
@@ -404,4 +405,9 @@ const lk_tensor_info *lk_model_file_find_tensor(const lk_model_file *mf, const c
     for (size_t i = 0; i < mf->n_tensors; i++)
         if (strcmp(mf->tensors[i].name, name) == 0) return &mf->tensors[i];
     return NULL;
+}
+
+void lk_model_file_release_pages(const lk_model_file *mf, const void *p, size_t n) {
+    /* Only GGUF files hold the quantized matrices that get packed. */
+    if (mf && mf->gguf) lk_gguf_release_pages(mf->gguf, p, n);
 }

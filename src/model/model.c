@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "format/model_file_pages.h"
 #include "model/forward.h"
 #include "model/model_internal.h"
 
@@ -14,6 +15,21 @@ void lk_model_params_default(lk_model_params *p) {
 
 lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tensors, size_t n,
                                 const lk_model_params *p, lk_model **out, lk_error *err) {
+    return lk_model_build(hp, tensors, n, p, NULL, out, err);
+}
+
+/* The file pages of a packed matrix were read once, to pack it; products
+ * read the copy, so they need not stay resident (the process would hold
+ * those weights twice). A tied output's pages go too: the few embedding
+ * rows a prompt looks up come back from the file. */
+static void release_packed_source(void *ctx, const lk_weights *w, const lk_matrix *m) {
+    (void)w;
+    lk_model_file_release_pages(ctx, m->data, (size_t)m->row_bytes * (size_t)m->rows);
+}
+
+lk_status lk_model_build(const lk_hparams *hp, const lk_tensor_info *tensors, size_t n,
+                         const lk_model_params *p, const lk_model_file *mf, lk_model **out,
+                         lk_error *err) {
     *out = NULL;
     lk_model_params defaults;
     if (!p) {
@@ -33,17 +49,12 @@ lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tens
         for (int32_t i = 0; st == LK_OK && m->w.rope_freqs && i < m->rope.n_rot / 2; i++)
             m->rope.inv_freq[i] /= m->w.rope_freqs[i];
     }
+    /* One thread: no pool at all, the caller's thread does the work. */
+    if (st == LK_OK && p->n_threads != 1) st = lk_threadpool_new(p->n_threads, &m->tp, err);
+    if (st == LK_OK && !p->no_repack) st = lk_weights_pack(&m->w, m->kern, m->tp, mf ? release_packed_source : NULL, (void *)mf, err);
     if (st != LK_OK) {
         lk_model_free(m);
         return st;
-    }
-    /* One thread: no pool at all, the caller's thread does the work. */
-    if (p->n_threads != 1) {
-        st = lk_threadpool_new(p->n_threads, &m->tp, err);
-        if (st != LK_OK) {
-            lk_model_free(m);
-            return st;
-        }
     }
     *out = m;
     return LK_OK;

@@ -16,4 +16,10 @@ struct lk_model {
     lk_model_file *owned_file;   /* set by lk_model_load */
 };
 
+/* lk_model_from_tensors; with mf (the file the tensors are in, or NULL),
+ * the file pages of each packed matrix are let go once it is packed. */
+lk_status lk_model_build(const lk_hparams *hp, const lk_tensor_info *tensors, size_t n,
+                         const lk_model_params *p, const lk_model_file *mf, lk_model **out,
+                         lk_error *err);
+
 #endif

@@ -14,7 +14,7 @@ lk_status lk_model_load_file(const lk_model_file *mf, const lk_model_params *p, 
     lk_tensor_info *table = calloc(n ? n : 1, sizeof *table);
     if (!table) return lk_error_set(err, LK_ERR_NOMEM, "model: out of memory");
     for (size_t i = 0; i < n; i++) table[i] = *lk_model_file_tensor(mf, i);
-    lk_status st = lk_model_from_tensors(lk_model_file_hparams(mf), table, n, p, out, err);
+    lk_status st = lk_model_build(lk_model_file_hparams(mf), table, n, p, mf, out, err);
     free(table);
     if (st != LK_OK) lk_error_wrap(err, "%s", lk_model_file_path(mf));
     return st;

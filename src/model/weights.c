@@ -272,6 +272,7 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
 void lk_weights_free(lk_weights *w) {
     if (!w) return;
     free(w->f32_store);
+    free(w->packed_store);
     free(w->layers);
     memset(w, 0, sizeof *w);
 }

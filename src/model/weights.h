@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "llmkit.h"
+#include "base/threadpool.h"
 #include "tensor/kernels.h"
 #include "tensor/matmul.h"
 
@@ -50,6 +51,7 @@ typedef struct {
     lk_matrix output;           /* [V][D]; the same as tok_embd when tied */
     lk_layer_weights *layers;   /* [n_layer] */
     float *f32_store;           /* owns every const float * above */
+    void *packed_store;         /* owns every lk_matrix.packed (lk_weights_pack) */
     uint64_t n_params;          /* elements of every tensor used */
     uint64_t n_bytes;           /* their bytes as stored in the file */
 } lk_weights;
@@ -62,6 +64,21 @@ typedef struct {
 lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_info *tensors,
                            size_t n_tensors, const lk_kernels *kern, lk_error *err);
 void lk_weights_free(lk_weights *w);
+
+/* Gives every linear weight whose dtype has a packed product on this CPU
+ * (Q4_0, Q8_0 with AVX-512 VNNI; quant_pack.h) a packed copy, made on the
+ * pool's threads; the token embedding stays as stored (its rows are looked
+ * up). Out of memory leaves the weights as they were and fails. */
+typedef void (*lk_packed_fn)(void *ctx, const lk_weights *w, const lk_matrix *m);
+/* done(ctx, w, m), when not NULL, is called after each matrix is packed
+ * (the loader lets its file pages go then, so they are not all resident
+ * next to the copies at once). */
+lk_status lk_weights_pack(lk_weights *w, const lk_kernels *kern, lk_threadpool *tp,
+                          lk_packed_fn done, void *done_ctx, lk_error *err);
+
+/* Calls fn(ctx, m) for each matrix the forward pass multiplies by (the
+ * output once, also when it is the tied embedding). */
+void lk_weights_each_matrix(lk_weights *w, void (*fn)(void *ctx, lk_matrix *m), void *ctx);
 
 /* Architectures lk_weights_build accepts, for messages. */
 #define LK_SUPPORTED_ARCHS "llama, mistral, qwen2, qwen3, gemma, gemma2, phi3, gpt2"

@@ -53,7 +53,8 @@ static void build(void) {
     g_quant[simd][QI_##T] = (lk_dtype_kernels){                                     \
         lk_vec_dot_act_type(LK_DTYPE_##T),                                          \
         simd ? lk_vec_dot_for(LK_DTYPE_##T) : lk_vec_dot_scalar_for(LK_DTYPE_##T),  \
-        T##_to_f32, T##_from_f32, simd ? lk_vec_dot_tile_for(LK_DTYPE_##T) : NULL};
+        T##_to_f32, T##_from_f32, simd ? lk_vec_dot_tile_for(LK_DTYPE_##T) : NULL,    \
+        simd ? lk_packed_matmul_for(LK_DTYPE_##T) : NULL};
         QUANT_TYPES(FILL)
 #undef FILL
     }

@@ -69,6 +69,11 @@ static size_t widen_bytes(int64_t k) {
     return round_up64((size_t)rb * ROW_BLOCK);
 }
 
+/* Bytes of the packed kernel's per-token block prep (lk_pack_act). */
+static size_t pack_prep_bytes(int64_t m, int64_t k) {
+    return round_up64((size_t)m * (size_t)(k / 32) * sizeof(lk_pack_act));
+}
+
 size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, int64_t k,
                                int n_threads) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, wt);
@@ -82,6 +87,7 @@ size_t lk_matmul_scratch_bytes(const lk_kernels *kern, lk_dtype wt, int64_t m, i
     if (!lk_dtype_row_bytes(dk->act_dtype, k, &rb)) return 0;
     size_t bytes = round_up64((size_t)rb * (size_t)m);
     if (widen_tile(kern, wt, m)) bytes += (size_t)n_threads * widen_bytes(k);
+    if (dk->packed_matmul) bytes += pack_prep_bytes(m, k);
     return bytes;
 }
 
@@ -97,6 +103,8 @@ typedef struct {
     int64_t m;
     float *y;
     float *wblock;      /* batched path: [n_threads][ROW_BLOCK][k] widened rows */
+    lk_packed_matmul_fn packed; /* w->packed is set: its kernel */
+    const lk_pack_act *prep;    /* packed: [m][k / 32] */
 } matmul_job;
 
 /* Decode: each stored row dotted with each token's activations. */
@@ -200,6 +208,15 @@ static void rows_batched(const matmul_job *j, int64_t begin, int64_t end, int th
     }
 }
 
+/* Packed weights: [begin, end) are groups of 16 rows. */
+static void groups_packed(void *ctx, int64_t begin, int64_t end, int thread_index) {
+    (void)thread_index;
+    const matmul_job *j = ctx;
+    const lk_matrix *w = j->w;
+    j->packed(w->dtype, w->cols, w->packed, begin, end, w->rows, j->xa, j->xa_stride, j->prep,
+              j->m, j->y, (size_t)w->rows);
+}
+
 static void matmul_rows(void *ctx, int64_t begin, int64_t end, int thread_index) {
     const matmul_job *j = ctx;
     if (batched(lk_kernels_dtype(j->kern, j->w->dtype), j->m)) rows_batched(j, begin, end, thread_index);
@@ -229,6 +246,20 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
             ak->from_f32(w->cols, x + t * w->cols, (char *)scratch + (size_t)t * rb);
         j.xa = scratch;
         j.xa_stride = (size_t)rb;
+        if (w->packed && dk->packed_matmul) {
+            lk_pack_act *prep = (lk_pack_act *)((char *)scratch + round_up64((size_t)rb * (size_t)m));
+            const int64_t nb = w->cols / 32;
+            for (int64_t t = 0; t < m; t++)
+                lk_pack_prepare(w->dtype, w->cols, j.xa + (size_t)t * rb, prep + t * nb);
+            j.packed = dk->packed_matmul;
+            j.prep = prep;
+            /* as below: enough work per chunk to be worth a thread */
+            int64_t group_macs = LK_PACK_ROWS * w->cols * (m > 0 ? m : 1);
+            int64_t grain = (MIN_CHUNK_MACS + group_macs - 1) / group_macs;
+            lk_parallel_for(tp, (w->rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS, grain, groups_packed,
+                            &j);
+            return;
+        }
         j.tile8 = widen_tile(kern, w->dtype, m);
         j.widened = (char *)scratch + round_up64((size_t)rb * (size_t)m);
     }

@@ -23,7 +23,11 @@
  * one row at a time for a single token. Q4_0 and Q5_0 prompts of 8 tokens
  * or more first rewrite each block of rows as Q8_0 (exactly; scratch holds
  * one block per thread) and run the Q8_0 tile, so the nibbles are unpacked
- * once per block of rows rather than once per four tokens. */
+ * once per block of rows rather than once per four tokens.
+ *
+ * A matrix with a packed copy (lk_matrix.packed: Q4_0 / Q8_0 on CPUs with
+ * AVX-512 VNNI, quant_pack.h) is multiplied from that copy by its kernel,
+ * groups of 16 rows split over the threads. */
 #ifndef LK_TENSOR_MATMUL_H
 #define LK_TENSOR_MATMUL_H
 
@@ -39,6 +43,8 @@ typedef struct {
     int64_t rows;       /* N: outputs */
     int64_t cols;       /* K: inputs */
     uint64_t row_bytes; /* bytes per row */
+    const void *packed; /* a packed copy (quant_pack.h) the product reads
+                           instead of data, or NULL; owned elsewhere */
 } lk_matrix;
 
 /* Checks that the kernels handle W's dtype and that cols fits its blocks. */

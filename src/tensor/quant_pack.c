@@ -1,0 +1,83 @@
+/* Packing Q4_0 / Q8_0 matrices into groups of 16 interleaved rows, and the
+ * run-time choice of the packed kernel (quant_pack.h). */
+#include "tensor/quant_pack.h"
+
+#include <string.h>
+
+#include "base/cpu.h"
+#include "tensor/dtype.h"
+#include "tensor/quant_blocks.h"
+
+#if defined(__x86_64__)
+void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
+                             int64_t n_rows, const void *a, size_t a_stride,
+                             const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
+#endif
+
+lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t) {
+    if (t != LK_DTYPE_Q4_0 && t != LK_DTYPE_Q8_0) return NULL;
+#if defined(__x86_64__)
+    const lk_cpu_features *f = lk_cpu();
+    if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && f->avx2 && f->fma &&
+        f->f16c)
+        return lk_packed_matmul_avx512;
+#endif
+    return NULL;
+}
+
+/* Bytes of one block of 16 rows' quants. */
+static size_t quant_bytes(lk_dtype t) { return t == LK_DTYPE_Q8_0 ? 512 : 256; }
+
+/* Bytes of a pair of blocks: both blocks' 16 scales, then both quants. */
+static size_t pair_bytes(lk_dtype t) { return 64 + 2 * quant_bytes(t); }
+
+size_t lk_pack_group_bytes(lk_dtype t, int64_t k) {
+    if ((t != LK_DTYPE_Q4_0 && t != LK_DTYPE_Q8_0) || k <= 0 || k % 32) return 0;
+    const int64_t nb = k / 32;
+    return (size_t)((nb + 1) / 2) * pair_bytes(t);
+}
+
+void lk_pack_groups(lk_dtype t, int64_t k, const void *src, size_t row_bytes, int64_t n_rows,
+                    int64_t g0, int64_t g1, void *dst) {
+    const int64_t nb = k / 32;
+    const size_t gb = lk_pack_group_bytes(t, k), qb = quant_bytes(t), pb = pair_bytes(t);
+    for (int64_t g = g0; g < g1; g++) {
+        uint8_t *grp = (uint8_t *)dst + (size_t)g * gb;
+        memset(grp, 0, gb); /* padding rows and the block after an odd last: scale 0 */
+        for (int r = 0; r < LK_PACK_ROWS; r++) {
+            const int64_t row = g * LK_PACK_ROWS + r;
+            if (row >= n_rows) continue;
+            const uint8_t *rp = (const uint8_t *)src + (size_t)row * row_bytes;
+            for (int64_t b = 0; b < nb; b++) {
+                uint8_t *pair = grp + (size_t)(b / 2) * pb;
+                uint8_t *scale = pair + 32 * (b & 1) + 2 * r;
+                uint8_t *q = pair + 64 + (size_t)(b & 1) * qb + 4 * r;
+                if (t == LK_DTYPE_Q8_0) {
+                    const lk_block_q8_0 *x = (const lk_block_q8_0 *)rp + b;
+                    memcpy(scale, &x->d, 2);
+                    for (int j = 0; j < 8; j++) {
+                        uint32_t v;
+                        memcpy(&v, x->qs + 4 * j, 4);
+                        v ^= 0x80808080u; /* q + 128 */
+                        memcpy(q + 64 * j, &v, 4);
+                    }
+                } else {
+                    const lk_block_q4_0 *x = (const lk_block_q4_0 *)rp + b;
+                    memcpy(scale, &x->d, 2);
+                    for (int j = 0; j < 4; j++) memcpy(q + 64 * j, x->qs + 4 * j, 4);
+                }
+            }
+        }
+    }
+}
+
+void lk_pack_prepare(lk_dtype t, int64_t k, const void *a, lk_pack_act *prep) {
+    const lk_block_q8_0 *x = a;
+    const int32_t offset = t == LK_DTYPE_Q8_0 ? 128 : 8;
+    for (int64_t b = 0; b < k / 32; b++) {
+        int32_t sum = 0;
+        for (int j = 0; j < 32; j++) sum += x[b].qs[j];
+        prep[b].d = lk_f16_to_f32(x[b].d);
+        prep[b].seed = -offset * sum;
+    }
+}

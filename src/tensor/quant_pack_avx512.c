@@ -1,0 +1,159 @@
+/* AVX-512 VNNI kernel over packed Q4_0 / Q8_0 weights (quant_pack.h).
+ *
+ * One vpdpbusd multiplies four quants of 16 rows (one weight vector) by the
+ * same four activation bytes of one token (broadcast), so its 16 int32
+ * lanes are 16 rows' partial sums: eight of them cover a block of 32 and
+ * leave the 16 rows' block dots in one register, which then takes one
+ * convert and one FMA (scale: the 16 rows' fp16 d times the token's d).
+ *
+ * A tile is NR groups (16 rows each) x NT tokens, all blocks of k: each
+ * weight vector is loaded (Q4_0: and unpacked) once for the NT tokens, each
+ * broadcast serves the NR groups. Prompts run 2 x 4 (eight integer and
+ * eight float accumulators); a single token runs group after group, the
+ * integer sum split over two chains so consecutive vpdpbusd do not wait
+ * for each other. */
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tensor/quant_blocks.h"
+#include "tensor/quant_pack.h"
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("GCC unroll 8")
+
+void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
+                             int64_t n_rows, const void *a, size_t a_stride,
+                             const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
+
+enum { KIND_Q4_0, KIND_Q8_0 };
+
+/* Four activation bytes (elements 4g..4g+3 of block b) of a Q8_0 row, in
+ * every lane. */
+ALWAYS_INLINE __m512i act4(const uint8_t *row, int64_t b, int g) {
+    int32_t v;
+    memcpy(&v, row + (size_t)b * sizeof(lk_block_q8_0) + offsetof(lk_block_q8_0, qs) + 4 * g, 4);
+    return _mm512_set1_epi32(v);
+}
+
+ALWAYS_INLINE void packed_tile(int kind, int64_t nb, const uint8_t *const grp[2],
+                               const uint8_t *const act[4], const lk_pack_act *const pa[4],
+                               const int NR, const int NT, __m512 acc[2][4]) {
+    const size_t qb = kind == KIND_Q8_0 ? 512 : 256, pb = 64 + 2 * qb;
+    const int CH = NR * NT >= 4 ? 1 : 2; /* integer chains per (group, token) */
+    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    UNROLL
+    for (int r = 0; r < NR; r++)
+        UNROLL
+        for (int u = 0; u < NT; u++) acc[r][u] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        /* block b: its pair's scales, then its quants (quant_pack.h) */
+        const size_t at_scales = (size_t)(b / 2) * pb + 32 * (size_t)(b & 1);
+        const size_t at_quants = (size_t)(b / 2) * pb + 64 + (size_t)(b & 1) * qb;
+        __m512i isum[4][2][4];
+        UNROLL
+        for (int r = 0; r < NR; r++)
+            UNROLL
+            for (int u = 0; u < NT; u++) {
+                isum[0][r][u] = _mm512_set1_epi32(pa[u][b].seed);
+                UNROLL
+                for (int c = 1; c < CH; c++) isum[c][r][u] = _mm512_setzero_si512();
+            }
+        if (kind == KIND_Q8_0) {
+            UNROLL
+            for (int g = 0; g < 8; g++)
+                UNROLL
+                for (int r = 0; r < NR; r++) {
+                    const __m512i w = _mm512_load_si512(grp[r] + at_quants + 64 * g);
+                    UNROLL
+                    for (int u = 0; u < NT; u++)
+                        isum[g % CH][r][u] =
+                            _mm512_dpbusd_epi32(isum[g % CH][r][u], w, act4(act[u], b, g));
+                }
+        } else {
+            UNROLL
+            for (int h = 0; h < 4; h++)
+                UNROLL
+                for (int r = 0; r < NR; r++) {
+                    const __m512i p = _mm512_load_si512(grp[r] + at_quants + 64 * h);
+                    const __m512i lo = _mm512_and_si512(p, low4);
+                    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
+                    UNROLL
+                    for (int u = 0; u < NT; u++) {
+                        const int c = (2 * h) % CH, c2 = (2 * h + 1) % CH;
+                        isum[c][r][u] = _mm512_dpbusd_epi32(isum[c][r][u], lo, act4(act[u], b, h));
+                        isum[c2][r][u] =
+                            _mm512_dpbusd_epi32(isum[c2][r][u], hi, act4(act[u], b, h + 4));
+                    }
+                }
+        }
+        UNROLL
+        for (int r = 0; r < NR; r++) {
+            const __m512 dw = _mm512_cvtph_ps(
+                _mm256_load_si256((const __m256i *)(grp[r] + at_scales)));
+            UNROLL
+            for (int u = 0; u < NT; u++) {
+                __m512i s = isum[0][r][u];
+                UNROLL
+                for (int c = 1; c < CH; c++) s = _mm512_add_epi32(s, isum[c][r][u]);
+                acc[r][u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+                                            _mm512_mul_ps(dw, _mm512_set1_ps(pa[u][b].d)), acc[r][u]);
+            }
+        }
+    }
+}
+
+/* Rows [row0, row0 + 16) of token u's output, only those below n_rows. */
+ALWAYS_INLINE void store_rows(float *y, int64_t row0, int64_t n_rows, __m512 v) {
+    if (row0 + LK_PACK_ROWS <= n_rows) _mm512_storeu_ps(y + row0, v);
+    else _mm512_mask_storeu_ps(y + row0, (__mmask16)((1u << (n_rows - row0)) - 1), v);
+}
+
+#define TILE_CASE(NR_, NT_)                                                                       \
+    case (NR_) * 8 + (NT_):                                                                       \
+        if (kind == KIND_Q8_0) packed_tile(KIND_Q8_0, nb, grp, act, pa, NR_, NT_, acc);       \
+        else packed_tile(KIND_Q4_0, nb, grp, act, pa, NR_, NT_, acc);                         \
+        break;
+
+void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
+                             int64_t n_rows, const void *a, size_t a_stride,
+                             const lk_pack_act *prep, int64_t m, float *y, size_t y_stride) {
+    const int kind = t == LK_DTYPE_Q8_0 ? KIND_Q8_0 : KIND_Q4_0;
+    const int64_t nb = k / 32;
+    const size_t gbytes = lk_pack_group_bytes(t, k);
+    /* One token reads each group once: the groups one by one. Several
+     * share each weight vector: two groups x four tokens. */
+    const int max_nr = m == 1 ? 1 : 2;
+    for (int64_t g = g0; g < g1; g += max_nr) {
+        const int nr = g1 - g < max_nr ? (int)(g1 - g) : max_nr;
+        const uint8_t *grp[2] = {(const uint8_t *)packed + (size_t)g * gbytes,
+                                 (const uint8_t *)packed + (size_t)(g + nr - 1) * gbytes};
+        for (int64_t t0 = 0; t0 < m; t0 += 4) {
+            const int nt = m - t0 < 4 ? (int)(m - t0) : 4;
+            const uint8_t *act[4];
+            const lk_pack_act *pa[4];
+            for (int u = 0; u < 4; u++) {
+                const int64_t tu = t0 + (u < nt ? u : nt - 1);
+                act[u] = (const uint8_t *)a + (size_t)tu * a_stride;
+                pa[u] = prep + tu * nb;
+            }
+            __m512 acc[2][4];
+            switch (nr * 8 + nt) {
+                TILE_CASE(1, 1)
+                TILE_CASE(1, 2)
+                TILE_CASE(1, 3)
+                TILE_CASE(1, 4)
+                TILE_CASE(2, 1)
+                TILE_CASE(2, 2)
+                TILE_CASE(2, 3)
+                TILE_CASE(2, 4)
+            default: break;
+            }
+            for (int r = 0; r < nr; r++)
+                for (int u = 0; u < nt; u++)
+                    store_rows(y + (size_t)(t0 + u) * y_stride, (g + r) * LK_PACK_ROWS, n_rows,
+                               acc[r][u]);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+/* Packed Q4_0 / Q8_0 matrices (quant_pack.h): the matrix product over the
+ * packed copy against the scalar table's product over the stored rows, for
+ * row counts that leave a partial group of 16, block counts odd and large,
+ * token counts 1..17 (every tile shape and tails), on the caller's thread
+ * and a pool; and the kernel over a range of groups writes those rows only. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/threadpool.h"
+#include "tensor/dtype.h"
+#include "tensor/kernels.h"
+#include "tensor/matmul.h"
+#include "tensor/quant.h"
+#include "tensor/quant_pack.h"
+#include "test.h"
+
+static uint32_t rng = 88172645u;
+static float rand_unit(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+typedef struct {
+    lk_matrix w;
+    uint8_t *rows;   /* stored rows */
+    void *packed;    /* packed copy */
+    float *dequant;  /* [N][K] */
+} test_matrix;
+
+static void make_matrix(lk_dtype t, int64_t n, int64_t k, test_matrix *tm) {
+    uint64_t rb = 0;
+    CHECK(lk_dtype_row_bytes(t, k, &rb));
+    tm->rows = malloc((size_t)rb * (size_t)n);
+    tm->dequant = malloc((size_t)(n * k) * sizeof(float));
+    float *x = malloc((size_t)k * sizeof(float));
+    for (int64_t r = 0; r < n; r++) {
+        /* rows of different magnitudes; one all-zero block */
+        const float amp = 0.01f + 0.1f * (float)(r % 7);
+        for (int64_t i = 0; i < k; i++) x[i] = rand_unit() * amp;
+        if (r == 3) memset(x, 0, 32 * sizeof(float));
+        CHECK_EQ_INT(lk_quantize_row(t, x, tm->rows + (size_t)r * rb, k), LK_OK);
+        CHECK_EQ_INT(lk_dequantize_row(t, tm->rows + (size_t)r * rb, tm->dequant + r * k, k), LK_OK);
+    }
+    free(x);
+    const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
+    const size_t gb = lk_pack_group_bytes(t, k);
+    CHECK(gb > 0 && gb % 64 == 0);
+    tm->packed = aligned_alloc(64, gb * (size_t)groups);
+    memset(tm->packed, 0xA5, gb * (size_t)groups); /* every byte must be written */
+    /* in two calls, so a range not starting at group 0 is packed right */
+    lk_pack_groups(t, k, tm->rows, (size_t)rb, n, 0, groups / 2, tm->packed);
+    lk_pack_groups(t, k, tm->rows, (size_t)rb, n, groups / 2, groups, tm->packed);
+    tm->w = (lk_matrix){tm->rows, t, n, k, rb, tm->packed};
+}
+
+static void free_matrix(test_matrix *tm) {
+    free(tm->rows);
+    free(tm->packed);
+    free(tm->dequant);
+}
+
+/* |y - y_ref| within 1e-5 of sum |w * x| for every output. */
+static int count_bad(const test_matrix *tm, const float *x, int64_t m, const float *y,
+                     const float *y_ref, const char *what) {
+    const int64_t n = tm->w.rows, k = tm->w.cols;
+    int bad = 0;
+    for (int64_t t = 0; t < m; t++)
+        for (int64_t r = 0; r < n; r++) {
+            double scale = 0;
+            for (int64_t c = 0; c < k; c++)
+                scale += fabs((double)tm->dequant[r * k + c] * x[t * k + c]);
+            const float v = y[t * n + r], s = y_ref[t * n + r];
+            if (!(fabs(v - s) <= 1e-5 * scale + 1e-30)) {
+                if (bad < 5)
+                    fprintf(stderr, "%s %s n=%lld k=%lld m=%lld [%lld][%lld]: %.9g vs %.9g\n",
+                            what, lk_dtype_name(tm->w.dtype), (long long)n, (long long)k,
+                            (long long)m, (long long)t, (long long)r, v, s);
+                bad++;
+            }
+        }
+    return bad;
+}
+
+static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
+    const lk_kernels *best = lk_kernels_best(), *ref = lk_kernels_ref();
+    test_matrix tm;
+    make_matrix(t, n, k, &tm);
+    const int64_t M = 17;
+    float *x = malloc((size_t)(M * k) * sizeof(float));
+    for (int64_t i = 0; i < M * k; i++) x[i] = rand_unit() * 3.0f;
+    float *y = malloc((size_t)(M * n) * sizeof(float)), *y_ref = malloc((size_t)(M * n) * sizeof(float));
+    const size_t sb = lk_matmul_scratch_bytes(best, t, M, k, 3);
+    CHECK(sb >= lk_matmul_scratch_bytes(ref, t, M, k, 1));
+    void *scratch = malloc(sb);
+    const int64_t ms[] = {1, 2, 3, 4, 5, 8, 9, 17};
+    int bad = 0;
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        const int64_t m = ms[i];
+        lk_matmul(NULL, ref, &tm.w, x, m, y_ref, scratch); /* the ref table ignores packed */
+        for (int p = 0; p < 2; p++) {
+            for (int64_t j = 0; j < m * n; j++) y[j] = NAN;
+            lk_matmul(p ? pool : NULL, best, &tm.w, x, m, y, scratch);
+            bad += count_bad(&tm, x, m, y, y_ref, p ? "pool" : "caller");
+        }
+    }
+    CHECK_MSG(bad == 0, "%s packed n=%lld k=%lld: %d values wrong", lk_dtype_name(t),
+              (long long)n, (long long)k, bad);
+
+    /* The kernel alone over groups [1, last): rows of group 0 stay untouched. */
+    const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
+    if (groups >= 2) {
+        const lk_packed_matmul_fn fn = lk_packed_matmul_for(t);
+        uint64_t ab = 0;
+        CHECK(lk_dtype_row_bytes(LK_DTYPE_Q8_0, k, &ab));
+        uint8_t *a = malloc((size_t)ab * 5);
+        lk_pack_act *prep = malloc((size_t)(5 * (k / 32)) * sizeof *prep);
+        for (int64_t u = 0; u < 5; u++) {
+            CHECK_EQ_INT(lk_quantize_row(LK_DTYPE_Q8_0, x + u * k, a + (size_t)u * ab, k), LK_OK);
+            lk_pack_prepare(t, k, a + (size_t)u * ab, prep + u * (k / 32));
+        }
+        lk_matmul(NULL, ref, &tm.w, x, 5, y_ref, scratch);
+        for (int64_t j = 0; j < 5 * n; j++) y[j] = NAN;
+        fn(t, k, tm.packed, 1, groups, n, a, (size_t)ab, prep, 5, y, (size_t)n);
+        int wrong = 0;
+        for (int64_t u = 0; u < 5; u++)
+            for (int64_t r = 0; r < n; r++) {
+                const float v = y[u * n + r];
+                if (r < LK_PACK_ROWS) wrong += !isnan(v);
+                else wrong += !(fabs(v - y_ref[u * n + r]) <= 1e-3 * (fabs(y_ref[u * n + r]) + 1));
+            }
+        CHECK_MSG(wrong == 0, "%s packed kernel on groups [1, %lld): %d values wrong",
+                  lk_dtype_name(t), (long long)groups, wrong);
+        free(a);
+        free(prep);
+    }
+    free(scratch);
+    free(x);
+    free(y);
+    free(y_ref);
+    free_matrix(&tm);
+}
+
+int main(void) {
+    const lk_dtype types[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q8_0};
+    lk_threadpool *pool = NULL;
+    lk_error err;
+    CHECK_OK(lk_threadpool_new(3, &pool, &err), &err);
+    int any = 0;
+    for (size_t i = 0; i < 2; i++) {
+        const lk_dtype t = types[i];
+        if (!lk_packed_matmul_for(t)) continue;
+        any = 1;
+        const int64_t ns[] = {1, 16, 37, 64, 100};
+        const int64_t ks[] = {32, 7 * 32, 29 * 32, 152 * 32};
+        for (size_t a = 0; a < 5; a++)
+            for (size_t b = 0; b < 4; b++) check_shape(t, ns[a], ks[b], pool);
+    }
+    lk_threadpool_free(pool);
+    if (!any) {
+        fprintf(stderr, "test_quant_pack: SKIP: no packed kernel on this CPU (needs AVX-512 VNNI)\n");
+        return 77;
+    }
+    return lk_test_finish("test_quant_pack");
+}
