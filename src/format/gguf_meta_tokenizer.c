@@ -24,6 +24,7 @@
  * special ids are. The chat template and add_bos_token come from
  * tokenizer_config.json. */
 #include "format/gguf_meta_write.h"
+#include "format/gguf_meta_tokenizer_hf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -338,10 +339,21 @@ lk_status lk_gguf_meta_write_hf_tokenizer(lk_gguf_writer *w, const char *dir, in
     if (!root) return LK_OK; /* no tokenizer.json: nothing to write */
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(model, "type"));
+    if (!type) /* older files: the kind shows in the fields, as load_hf.c reads them */
+        type = cJSON_GetObjectItemCaseSensitive(model, "merges") ? "BPE"
+               : cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(model, "vocab")) ? "Unigram"
+               : cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix") ? "WordPiece" : "";
     lk_status st = LK_OK;
-    bool bpe = type && strcmp(type, "BPE") == 0;
+    bool bpe = strcmp(type, "BPE") == 0;
     bool byte_fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback"));
     if (bpe && !byte_fallback) st = write_bpe(w, root, n_vocab, dir, err);
+    if (strcmp(type, "WordPiece") == 0 || strcmp(type, "Unigram") == 0) {
+        cJSON *cfg = read_json(dir, "tokenizer_config.json"), *config = read_json(dir, "config.json");
+        if (type[0] == 'W') st = lk_gguf_meta_write_wordpiece(w, root, cfg, config, n_vocab, dir, err);
+        else st = lk_gguf_meta_write_unigram(w, root, cfg, n_vocab, dir, err);
+        cJSON_Delete(cfg);
+        cJSON_Delete(config);
+    }
     cJSON_Delete(root);
     if (bpe && byte_fallback) st = lk_gguf_meta_write_tokenizer_file(w, dir, n_vocab, err);
     if (st == LK_OK && (st = write_config(w, dir)))
