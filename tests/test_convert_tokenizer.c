@@ -20,6 +20,8 @@
 #include "base/mmap.h"
 #include "format/gguf.h"
 #include "format/gguf_meta_write.h"
+#include "format/safetensors.h"
+#include "quantize/quantize.h"
 #include "test.h"
 #include "tokenizer/tokenizer.h"
 
@@ -554,11 +556,112 @@ static void test_unigram(void) {
     check_same_ids("t5", dir, out);
 }
 
+/* A one-layer llama with random weights and n_vocab rows in dir (its
+ * config.json replaces one there). */
+static bool make_llama_dir(const char *dir, int64_t n_vocab) {
+    enum { DIM = 8, FFN = 16 };
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char cfg[512];
+    snprintf(cfg, sizeof cfg,
+             "{\"model_type\":\"llama\",\"architectures\":[\"LlamaForCausalLM\"],\"hidden_size\":%d,"
+             "\"intermediate_size\":%d,\"num_attention_heads\":2,\"num_key_value_heads\":2,\"num_hidden_layers\":1,"
+             "\"vocab_size\":%lld,\"rms_norm_eps\":1e-5,\"max_position_embeddings\":64,\"tie_word_embeddings\":true}",
+             DIM, FFN, (long long)n_vocab);
+    write_text(path, cfg);
+    float *buf = malloc((size_t)n_vocab * DIM * sizeof *buf);
+    if (!buf) return false;
+    uint32_t x = 12345;
+    for (int64_t i = 0; i < n_vocab * DIM; i++) {
+        x = x * 1664525u + 1013904223u;
+        buf[i] = (float)((int32_t)(x >> 8) % 1000) / 10000.0f;
+    }
+    static const struct {
+        const char *name;
+        int64_t rows, cols; /* cols 0: 1-D */
+    } k[] = {{"model.layers.0.input_layernorm.weight", DIM, 0}, {"model.layers.0.post_attention_layernorm.weight", DIM, 0},
+             {"model.layers.0.self_attn.q_proj.weight", DIM, DIM}, {"model.layers.0.self_attn.k_proj.weight", DIM, DIM},
+             {"model.layers.0.self_attn.v_proj.weight", DIM, DIM}, {"model.layers.0.self_attn.o_proj.weight", DIM, DIM},
+             {"model.layers.0.mlp.gate_proj.weight", FFN, DIM},    {"model.layers.0.mlp.up_proj.weight", FFN, DIM},
+             {"model.layers.0.mlp.down_proj.weight", DIM, FFN},    {"model.norm.weight", DIM, 0}};
+    lk_safetensors_writer *w = lk_safetensors_writer_new();
+    lk_error err;
+    int64_t emb[2] = {n_vocab, DIM};
+    lk_status st = lk_safetensors_writer_add_tensor(w, "model.embed_tokens.weight", LK_DTYPE_F32, 2, emb, buf,
+                                                    (size_t)n_vocab * DIM * sizeof *buf, &err);
+    for (size_t i = 0; st == LK_OK && i < sizeof k / sizeof k[0]; i++) {
+        int64_t shape[2] = {k[i].rows, k[i].cols};
+        size_t n = (size_t)(k[i].rows * (k[i].cols ? k[i].cols : 1));
+        st = lk_safetensors_writer_add_tensor(w, k[i].name, LK_DTYPE_F32, k[i].cols ? 2 : 1, shape, buf,
+                                              n * sizeof *buf, &err);
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (st == LK_OK) st = lk_safetensors_writer_write(w, path, &err);
+    CHECK_OK(st, &err);
+    lk_safetensors_writer_free(w);
+    free(buf);
+    return st == LK_OK;
+}
+
+static bool copy_file(const char *from, const char *to) {
+    char *s = NULL;
+    size_t n = 0;
+    lk_error err;
+    if (lk_read_file(from, 1 << 26, &s, &n, &err) != LK_OK) return false;
+    FILE *f = fopen(to, "wb");
+    bool ok = f && fwrite(s, 1, n, f) == n;
+    if (f) ok = fclose(f) == 0 && ok;
+    free(s);
+    return ok;
+}
+
+/* `llmkit convert`'s path end to end: a random-weight llama folder whose
+ * tokenizer.json is WordPiece, then Unigram, converted to GGUF; the GGUF
+ * alone must tokenize as the folder does. */
+static void test_convert_folders(void) {
+    const char *bert = lk_test_fixture("tokenizers/bert-base-uncased/vocab.txt");
+    char vocab[4096], dir[4096], out[4200], path[4200];
+    snprintf(vocab, sizeof vocab, "%s", bert ? bert : "");
+    lk_quantize_params p = {.ftype = LK_FTYPE_ALL_F32, .n_threads = 1};
+    lk_error err;
+    if (bert) {
+        snprintf(dir, sizeof dir, "%s/llama-wordpiece", lk_test_tmpdir());
+        snprintf(out, sizeof out, "%s/llama-wordpiece.gguf", lk_test_tmpdir());
+        if (make_bert_dir(vocab, dir, true) && make_llama_dir(dir, 30522)) {
+            CHECK_OK(lk_quantize_model(dir, out, &p, NULL, &err), &err);
+            check_same_ids("llama folder, WordPiece", dir, out);
+        }
+    } else {
+        printf("SKIP convert with a WordPiece tokenizer (bert-base-uncased not in the fixtures)\n");
+    }
+    const char *t5 = lk_test_fixture("tokenizers/t5-small/tokenizer.json");
+    if (!t5) {
+        printf("SKIP convert with a Unigram tokenizer (t5-small not in the fixtures)\n");
+        return;
+    }
+    char src[4096];
+    snprintf(src, sizeof src, "%s", t5);
+    snprintf(dir, sizeof dir, "%s/llama-unigram", lk_test_tmpdir());
+    snprintf(out, sizeof out, "%s/llama-unigram.gguf", lk_test_tmpdir());
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    CHECK(copy_file(src, path));
+    *strrchr(src, '/') = '\0';
+    strncat(src, "/tokenizer_config.json", sizeof src - strlen(src) - 1);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    CHECK(copy_file(src, path));
+    if (make_llama_dir(dir, 32128)) {
+        CHECK_OK(lk_quantize_model(dir, out, &p, NULL, &err), &err);
+        check_same_ids("llama folder, Unigram", dir, out);
+    }
+}
+
 int main(void) {
     test_hf_spm();
     test_llama2c_spm();
     test_wordpiece();
     test_unigram();
+    test_convert_folders();
     const char *fx = lk_test_fixture("tokenizers/gpt2");
     if (!fx) lk_test_skip("fixture tokenizers/gpt2 not found");
     char dir[4096], out[4200];
