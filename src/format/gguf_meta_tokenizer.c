@@ -19,10 +19,18 @@
  * merges SentencePiece pieces by score, highest first; HF's tokenizer.json
  * holds ranked merges instead, so a piece that a merge makes scores -(rank
  * of its first merge), which orders the merges the same way (HF's converter
- * ranked them by the SentencePiece score to begin with). Other kinds
- * (WordPiece, Unigram) are not written yet: only the
- * special ids are. The chat template and add_bos_token come from
- * tokenizer_config.json. */
+ * ranked them by the SentencePiece score to begin with).
+ *
+ * WordPiece tokenizer.json files become llama.cpp's "bert" vocabulary
+ * (word starts marked with U+2581, "##" continuations bare) and Unigram
+ * ones its "t5" vocabulary (scores, SentencePiece's precompiled charsmap,
+ * add_space_prefix, remove_extra_whitespaces), with the special ids and
+ * add_bos/add_eos/add_sep flags gguf-py's SpecialVocab derives from
+ * tokenizer_config.json and the post-processor:
+ * gguf_meta_wordpiece_unigram.c and gguf_meta_special_vocab.c. A
+ * pipeline those GGUF vocabularies cannot express (a cased WordPiece, a
+ * Unigram with another normalizer) is refused rather than written wrong.
+ * The chat template and add_bos_token come from tokenizer_config.json. */
 #include "format/gguf_meta_write.h"
 #include "format/gguf_meta_tokenizer_hf.h"
 
