@@ -238,7 +238,7 @@ static void check_same_ids(const char *what, const char *json_src, const char *g
     static const char *const texts[] = {
         "Hello world! It's 2024, isn't it?", "  leading spaces\n\nand\ttabs   and   runs  ",
         "中文也要一样：你好，世界。", "numbers 1234567 and émigré café", "MiXeD CaSe ÀÉÎÕÜ àéîõü ß",
-        "ﬁ ligature, ①, ㎏, Å, e\xcc\x81", "no\xc2\xa0" "break\xe2\x80\x8bzero\xe2\x80\x83wide", "a  b\t\tc\n\nd",
+        "ﬁ ligature, ①, ㎏, Å, e\xcc\x81", "no\xc2\xa0\x62reak\xe2\x80\x8bzero\xe2\x80\x83wide", "a  b\t\tc\n\nd",
         "x = [i**2 for i in range(10)]  # comment", "emoji 👍🏽 and 日本語のテキスト、한국어",
         "supercalifragilisticexpialidocious antidisestablishmentarianism", "", " ", "</s> [SEP] <unk> as text"};
     lk_error err;

@@ -25,7 +25,9 @@
  * spec is read back from the pipeline HF built from it: the Precompiled
  * normalizer's charsmap (written as a UINT8 array, decoded from base64),
  * WhitespaceSplit -> remove_extra_whitespaces, Metaspace prepending ->
- * add_space_prefix. Other pipelines have no GGUF form and are refused.
+ * add_space_prefix (prepend_scheme "first" too: it differs from "always"
+ * only after a special token). Other pipelines have no GGUF form and are
+ * refused.
  *
  * Special ids and add_bos/add_eos/add_sep: gguf_meta_special_vocab.c. */
 #include <cjson/cJSON.h>
