@@ -12,7 +12,10 @@
 # to the same ids; and the F32 GGUFs re-quantized by `llmkit quantize` to
 # every type), and random-weight HF folders (tests/llamacpp_js/make_hf.mjs)
 # of a llama (Llama 2's SentencePiece-style tokenizer.json) and a qwen2
-# (a byte-level BPE tokenizer.json), converted to F16/Q8_0 and quantized.
+# (a byte-level BPE tokenizer.json), converted to F16/Q8_0 and quantized;
+# random-weight llamas with a WordPiece and a Unigram tokenizer.json,
+# converted, whose "bert" / "t5" vocabularies llama.cpp must tokenize as
+# the tokenizer.json does.
 #
 # Greedy tokens must agree for all 32 steps on F32/F16 files. On quantized
 # files the two engines' activations differ by float rounding (llama.cpp
@@ -162,6 +165,79 @@ for arch in llama qwen2; do
   SRC="$d/hf" compare STRICT "$TEXT" "$d/$arch-conv-f16.gguf"
   compare NEAR "$TEXT" "$d/$arch-conv-q8_0.gguf" "$d/$arch"-q*.gguf
 done
+
+# 3b. WordPiece and Unigram tokenizer.json files: a random-weight llama
+#     folder with each, converted; llama.cpp must tokenize mixed texts
+#     (case, accents, CJK, whitespace runs) with the converted vocabulary
+#     ("bert" / "t5") to the ids llmkit gives from the folder's
+#     tokenizer.json (nothing added: llama.cpp's add_special differs by
+#     model, checked by test_convert_tokenizer on the metadata instead).
+#     The WordPiece tokenizer.json is BertTokenizerFast's form around
+#     bert-base-uncased's vocab.txt, written here.
+printf '%s\n' "Hello world! It's 2024, isn't it?" "MiXeD CaSe ÀÉÎÕÜ àéîõü ß Straße" \
+  "中文也要一样：你好，世界。日本語のテキスト" "  leading spaces,   runs"$'\t'"of"$'\t'"tabs  and trailing  " \
+  "ﬁ ligature ① ㎏ Å e$(printf '\xcc\x81') café naïve" "x = [i**2 for i in range(10)]  # 3.14159 1e-9" \
+  "supercalifragilisticexpialidocious antidisestablishmentarianism" >"$tmp/tok-texts.txt"
+tok_models=()
+if [ -f "$fx/tokenizers/bert-base-uncased/vocab.txt" ] && [ -f "$fx/tokenizers/t5-small/tokenizer.json" ]; then
+  mkdir -p "$tmp/bert-tok"
+  node -e '
+    const fs = require("fs"), [vocabTxt, dir] = process.argv.slice(1);
+    const vocab = {}, added = [];
+    fs.readFileSync(vocabTxt, "utf8").split("\n").forEach((t, i) => {
+      if (t === "" && i > 0) return;
+      vocab[t] = i;
+      if (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].includes(t))
+        added.push({id: i, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true});
+    });
+    const sp = (id, t) => ({SpecialToken: {id, type_id: t}}), sq = (id, t) => ({Sequence: {id, type_id: t}});
+    fs.writeFileSync(`${dir}/tokenizer.json`, JSON.stringify({version: "1.0", added_tokens: added,
+      normalizer: {type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true},
+      pre_tokenizer: {type: "BertPreTokenizer"},
+      post_processor: {type: "TemplateProcessing", single: [sp("[CLS]", 0), sq("A", 0), sp("[SEP]", 0)],
+        pair: [sp("[CLS]", 0), sq("A", 0), sp("[SEP]", 0), sq("B", 1), sp("[SEP]", 1)],
+        special_tokens: {"[CLS]": {id: "[CLS]", ids: [101], tokens: ["[CLS]"]}, "[SEP]": {id: "[SEP]", ids: [102], tokens: ["[SEP]"]}}},
+      decoder: {type: "WordPiece", prefix: "##", cleanup: true},
+      model: {type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab}}));
+    fs.writeFileSync(`${dir}/tokenizer_config.json`, JSON.stringify({do_lower_case: true, cls_token: "[CLS]",
+      sep_token: "[SEP]", unk_token: "[UNK]", pad_token: "[PAD]", mask_token: "[MASK]"}));
+  ' "$fx/tokenizers/bert-base-uncased/vocab.txt" "$tmp/bert-tok" || { echo "FAIL: writing the WordPiece tokenizer.json"; fail=1; }
+  for kind in wordpiece:"$tmp/bert-tok":30522 unigram:"$fx/tokenizers/t5-small":32128; do
+    IFS=: read -r name tdir tvocab <<<"$kind"
+    d="$tmp/$name"
+    node "$js/make_hf.mjs" llama "$tdir" "$d/hf" --vocab "$tvocab" || { echo "FAIL: make_hf $name"; fail=1; continue; }
+    "$bin" convert "$d/hf" "$d/$name.gguf" --outtype f16 -t 2 >/dev/null 2>"$tmp/c.err" ||
+      { echo "FAIL: convert $name: $(cat "$tmp/c.err")"; fail=1; continue; }
+    while IFS= read -r line; do
+      [ -n "$line" ] && "$bin" tokenize "$d/hf" "$line" --no-special
+    done <"$tmp/tok-texts.txt" >"$tmp/lk-tok.$name.txt" 2>"$tmp/tok.err" ||
+      { echo "FAIL: llmkit tokenize $name: $(cat "$tmp/tok.err")"; fail=1; continue; }
+    tok_models+=("$d/$name.gguf")
+  done
+  echo "== WordPiece / Unigram tokenizer.json converted: llama.cpp vs the tokenizer.json"
+  if [ ${#tok_models[@]} -gt 0 ]; then
+    node "$js/interop.mjs" tok "$tmp/tok-texts.txt" "${tok_models[@]}" >"$tmp/lc-tok.jsonl" 2>"$tmp/lc.err" ||
+      { echo "FAIL: interop.mjs tok: $(tail -3 "$tmp/lc.err")"; fail=1; }
+    out=$(node -e '
+      const fs = require("fs"), [file, dir] = process.argv.slice(1);
+      for (const line of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) {
+        const r = JSON.parse(line), name = r.model.split("/").pop().replace(/\.gguf$/, "");
+        if (r.error) { console.log(`${name.padEnd(12)} FAIL llama.cpp: ${r.error}`); continue; }
+        const lk = fs.readFileSync(`${dir}/lk-tok.${name}.txt`, "utf8").trim().split("\n")
+          .map(l => l.trim().split(/\s+/).filter(Boolean).map(Number));
+        const same = r.ids.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(lk[i])).length;
+        const ok = same === r.ids.length && r.ids.length === lk.length;
+        console.log(`${name.padEnd(12)} ${ok ? "ok" : "FAIL"}: ${same}/${lk.length} texts the same ids`);
+        r.ids.forEach((ids, i) => { if (JSON.stringify(ids) !== JSON.stringify(lk[i]))
+          console.log(`  text ${i + 1}: llama.cpp [${ids}] tokenizer.json [${lk[i]}]`); });
+      }' "$tmp/lc-tok.jsonl" "$tmp")
+    echo "$out"
+    grep -q FAIL <<<"$out" && fail=1
+    [ "$(grep -cE '^[a-z]' <<<"$out")" -eq ${#tok_models[@]} ] || { echo "FAIL: results missing"; fail=1; }
+  fi
+else
+  echo "SKIP (this part): tokenizers/bert-base-uncased or t5-small not in the fixtures"
+fi
 
 # 4. Quantizing: llama.cpp's own llama_model_quantize (libllama from the
 #    npm package, called by llamacpp_quantize.c) and `llmkit quantize` write

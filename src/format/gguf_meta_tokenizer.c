@@ -19,11 +19,20 @@
  * merges SentencePiece pieces by score, highest first; HF's tokenizer.json
  * holds ranked merges instead, so a piece that a merge makes scores -(rank
  * of its first merge), which orders the merges the same way (HF's converter
- * ranked them by the SentencePiece score to begin with). Other kinds
- * (WordPiece, Unigram) are not written yet: only the
- * special ids are. The chat template and add_bos_token come from
- * tokenizer_config.json. */
+ * ranked them by the SentencePiece score to begin with).
+ *
+ * WordPiece tokenizer.json files become llama.cpp's "bert" vocabulary
+ * (word starts marked with U+2581, "##" continuations bare) and Unigram
+ * ones its "t5" vocabulary (scores, SentencePiece's precompiled charsmap,
+ * add_space_prefix, remove_extra_whitespaces), with the special ids and
+ * add_bos/add_eos/add_sep flags gguf-py's SpecialVocab derives from
+ * tokenizer_config.json and the post-processor:
+ * gguf_meta_wordpiece_unigram.c and gguf_meta_special_vocab.c. A
+ * pipeline those GGUF vocabularies cannot express (a cased WordPiece, a
+ * Unigram with another normalizer) is refused rather than written wrong.
+ * The chat template and add_bos_token come from tokenizer_config.json. */
 #include "format/gguf_meta_write.h"
+#include "format/gguf_meta_tokenizer_hf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -338,10 +347,21 @@ lk_status lk_gguf_meta_write_hf_tokenizer(lk_gguf_writer *w, const char *dir, in
     if (!root) return LK_OK; /* no tokenizer.json: nothing to write */
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(model, "type"));
+    if (!type) /* older files: the kind shows in the fields, as load_hf.c reads them */
+        type = cJSON_GetObjectItemCaseSensitive(model, "merges") ? "BPE"
+               : cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(model, "vocab")) ? "Unigram"
+               : cJSON_GetObjectItemCaseSensitive(model, "continuing_subword_prefix") ? "WordPiece" : "";
     lk_status st = LK_OK;
-    bool bpe = type && strcmp(type, "BPE") == 0;
+    bool bpe = strcmp(type, "BPE") == 0;
     bool byte_fallback = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "byte_fallback"));
     if (bpe && !byte_fallback) st = write_bpe(w, root, n_vocab, dir, err);
+    if (strcmp(type, "WordPiece") == 0 || strcmp(type, "Unigram") == 0) {
+        cJSON *cfg = read_json(dir, "tokenizer_config.json"), *config = read_json(dir, "config.json");
+        if (type[0] == 'W') st = lk_gguf_meta_write_wordpiece(w, root, cfg, config, n_vocab, dir, err);
+        else st = lk_gguf_meta_write_unigram(w, root, cfg, n_vocab, dir, err);
+        cJSON_Delete(cfg);
+        cJSON_Delete(config);
+    }
     cJSON_Delete(root);
     if (bpe && byte_fallback) st = lk_gguf_meta_write_tokenizer_file(w, dir, n_vocab, err);
     if (st == LK_OK && (st = write_config(w, dir)))

@@ -28,8 +28,9 @@ lk_status lk_gguf_meta_write(lk_gguf_writer *w, const lk_model_file *mf, lk_ftyp
  * special token ids from the hyper-parameters when there is no tokenizer. */
 lk_status lk_gguf_meta_write_tokenizer(lk_gguf_writer *w, const lk_model_file *mf, lk_error *err);
 
-/* The vocabulary of an HF folder's tokenizer.json (byte-level BPE, or
- * SentencePiece-style BPE with byte_fallback) and tokenizer_config.json's chat template and add_bos_token; nothing
+/* The vocabulary of an HF folder's tokenizer.json (byte-level BPE,
+ * SentencePiece-style BPE with byte_fallback, WordPiece, Unigram) and
+ * tokenizer_config.json's chat template and add_bos_token; nothing
  * when the folder has no tokenizer.json. n_vocab: the model's rows (the
  * token list is padded to it). */
 lk_status lk_gguf_meta_write_hf_tokenizer(lk_gguf_writer *w, const char *dir, int32_t n_vocab,

@@ -16,6 +16,10 @@
 //       {"model":..,"ppl":..,"chunks":..}  llama-perplexity's method: chunks
 //       of --ctx tokens of the text, BOS first, the second half of each
 //       chunk scored.
+//   node interop.mjs tok TEXTFILE MODEL.gguf...
+//       {"model":..,"ids":[[ids of line 1],..]}  each non-empty line of
+//       TEXTFILE tokenized by llama.cpp, nothing added (add_special off,
+//       parse_special off).
 //
 // Several models per call: node-llama-cpp's start-up is the slow part.
 import {readFileSync} from "node:fs";
@@ -31,11 +35,11 @@ function parseArgs(argv) {
         else if (a === "--expect") o.expect = argv[++i].trim().split(/\s+/).filter(Boolean).map(Number);
         else if (a === "--ctx") o.ctx = Number(argv[++i]);
         else if (o.cmd === "gen") o.models.push({path: a, expect: o.expect}), o.expect = null;
-        else if (o.cmd === "ppl" && o.file === null) o.file = a;
+        else if ((o.cmd === "ppl" || o.cmd === "tok") && o.file === null) o.file = a;
         else o.models.push({path: a, expect: null});
     }
-    if (!["gen", "ppl"].includes(o.cmd) || o.models.length === 0)
-        throw new Error("usage: interop.mjs gen|ppl [options] MODEL.gguf... (see the header)");
+    if (!["gen", "ppl", "tok"].includes(o.cmd) || o.models.length === 0)
+        throw new Error("usage: interop.mjs gen|ppl|tok [options] MODEL.gguf... (see the header)");
     return o;
 }
 
@@ -128,10 +132,15 @@ async function perplexity(model, _expect) {
     return {ppl: Math.exp(nll / count), chunks, scored: count};
 }
 
+async function tokenizeLines(model, _expect) {
+    const lines = readFileSync(opt.file, "utf8").split("\n").filter(l => l.length > 0);
+    return {ids: lines.map(l => model.tokenize(l, false))};
+}
+
 // A model that fails to load or run gets {"model":..,"error":..}; the others still run.
 for (const {path, expect} of opt.models) {
     try {
-        const res = await withModel(path, m => (opt.cmd === "gen" ? generate : perplexity)(m, expect));
+        const res = await withModel(path, m => ({gen: generate, ppl: perplexity, tok: tokenizeLines})[opt.cmd](m, expect));
         console.log(JSON.stringify({model: path, ...res}));
     } catch (e) {
         console.log(JSON.stringify({model: path, error: String(e?.message ?? e)}));
