@@ -96,7 +96,7 @@ static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
     const size_t sb = lk_matmul_scratch_bytes(best, t, M, k, 3);
     CHECK(sb >= lk_matmul_scratch_bytes(ref, t, M, k, 1));
     void *scratch = malloc(sb);
-    const int64_t ms[] = {1, 2, 3, 4, 5, 8, 9, 17};
+    const int64_t ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 17}; /* every tile width, tails */
     int bad = 0;
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
         const int64_t m = ms[i];

@@ -6,12 +6,13 @@
  * leave the 16 rows' block dots in one register, which then takes one
  * convert and one FMA (scale: the 16 rows' fp16 d times the token's d).
  *
- * A tile is NR groups (16 rows each) x NT tokens, all blocks of k: each
- * weight vector is loaded (Q4_0: and unpacked) once for the NT tokens, each
- * broadcast serves the NR groups. Prompts run 2 x 4 (eight integer and
- * eight float accumulators); a single token runs group after group, the
- * integer sum split over two chains so consecutive vpdpbusd do not wait
- * for each other. */
+ * A tile is one group (16 rows) x up to 8 tokens, all blocks of k: each
+ * weight vector is loaded (Q4_0: and unpacked) once for the NT tokens,
+ * with NT integer and NT float accumulators; below 8 tokens each token's
+ * integer sum is split over two chains so consecutive vpdpbusd do not wait
+ * for each other. Groups go one after another: one sequential stream
+ * through memory, which the hardware prefetcher follows (two groups at a
+ * time measured 1.5-2x slower from memory at 2 and 4 tokens). */
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,83 +38,66 @@ ALWAYS_INLINE __m512i act4(const uint8_t *row, int64_t b, int g) {
     return _mm512_set1_epi32(v);
 }
 
-ALWAYS_INLINE void packed_tile(int kind, int64_t nb, const uint8_t *const grp[2],
-                               const uint8_t *const act[4], const lk_pack_act *const pa[4],
-                               const int NR, const int NT, __m512 acc[2][4]) {
+/* The tile's NT sums of 16 rows: acc[u] for token u. */
+ALWAYS_INLINE void packed_tile(int kind, int64_t nb, const uint8_t *grp,
+                               const uint8_t *const act[8], const lk_pack_act *const pa[8],
+                               const int NT, __m512 acc[8]) {
     const size_t qb = kind == KIND_Q8_0 ? 512 : 256, pb = 64 + 2 * qb;
-    const int CH = NR * NT >= 4 ? 1 : 2; /* integer chains per (group, token) */
+    const int CH = NT >= 8 ? 1 : 2; /* integer chains per token */
     const __m512i low4 = _mm512_set1_epi8(0x0F);
     UNROLL
-    for (int r = 0; r < NR; r++)
-        UNROLL
-        for (int u = 0; u < NT; u++) acc[r][u] = _mm512_setzero_ps();
+    for (int u = 0; u < NT; u++) acc[u] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         /* block b: its pair's scales, then its quants (quant_pack.h) */
-        const size_t at_scales = (size_t)(b / 2) * pb + 32 * (size_t)(b & 1);
-        const size_t at_quants = (size_t)(b / 2) * pb + 64 + (size_t)(b & 1) * qb;
-        __m512i isum[4][2][4];
+        const uint8_t *scales = grp + (size_t)(b / 2) * pb + 32 * (size_t)(b & 1);
+        const uint8_t *quants = grp + (size_t)(b / 2) * pb + 64 + (size_t)(b & 1) * qb;
+        __m512i isum[2][8];
         UNROLL
-        for (int r = 0; r < NR; r++)
-            UNROLL
-            for (int u = 0; u < NT; u++) {
-                isum[0][r][u] = _mm512_set1_epi32(pa[u][b].seed);
-                UNROLL
-                for (int c = 1; c < CH; c++) isum[c][r][u] = _mm512_setzero_si512();
-            }
+        for (int u = 0; u < NT; u++) {
+            isum[0][u] = _mm512_set1_epi32(pa[u][b].seed);
+            if (CH == 2) isum[1][u] = _mm512_setzero_si512();
+        }
         if (kind == KIND_Q8_0) {
             UNROLL
-            for (int g = 0; g < 8; g++)
+            for (int g = 0; g < 8; g++) {
+                const __m512i w = _mm512_load_si512(quants + 64 * g);
                 UNROLL
-                for (int r = 0; r < NR; r++) {
-                    const __m512i w = _mm512_load_si512(grp[r] + at_quants + 64 * g);
-                    UNROLL
-                    for (int u = 0; u < NT; u++)
-                        isum[g % CH][r][u] =
-                            _mm512_dpbusd_epi32(isum[g % CH][r][u], w, act4(act[u], b, g));
-                }
+                for (int u = 0; u < NT; u++)
+                    isum[g % CH][u] = _mm512_dpbusd_epi32(isum[g % CH][u], w, act4(act[u], b, g));
+            }
         } else {
             UNROLL
-            for (int h = 0; h < 4; h++)
+            for (int h = 0; h < 4; h++) {
+                const __m512i p = _mm512_load_si512(quants + 64 * h);
+                const __m512i lo = _mm512_and_si512(p, low4);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
                 UNROLL
-                for (int r = 0; r < NR; r++) {
-                    const __m512i p = _mm512_load_si512(grp[r] + at_quants + 64 * h);
-                    const __m512i lo = _mm512_and_si512(p, low4);
-                    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
-                    UNROLL
-                    for (int u = 0; u < NT; u++) {
-                        const int c = (2 * h) % CH, c2 = (2 * h + 1) % CH;
-                        isum[c][r][u] = _mm512_dpbusd_epi32(isum[c][r][u], lo, act4(act[u], b, h));
-                        isum[c2][r][u] =
-                            _mm512_dpbusd_epi32(isum[c2][r][u], hi, act4(act[u], b, h + 4));
-                    }
+                for (int u = 0; u < NT; u++) {
+                    isum[0][u] = _mm512_dpbusd_epi32(isum[0][u], lo, act4(act[u], b, h));
+                    isum[CH - 1][u] = _mm512_dpbusd_epi32(isum[CH - 1][u], hi, act4(act[u], b, h + 4));
                 }
-        }
-        UNROLL
-        for (int r = 0; r < NR; r++) {
-            const __m512 dw = _mm512_cvtph_ps(
-                _mm256_load_si256((const __m256i *)(grp[r] + at_scales)));
-            UNROLL
-            for (int u = 0; u < NT; u++) {
-                __m512i s = isum[0][r][u];
-                UNROLL
-                for (int c = 1; c < CH; c++) s = _mm512_add_epi32(s, isum[c][r][u]);
-                acc[r][u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
-                                            _mm512_mul_ps(dw, _mm512_set1_ps(pa[u][b].d)), acc[r][u]);
             }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)scales));
+        UNROLL
+        for (int u = 0; u < NT; u++) {
+            const __m512i s = CH == 2 ? _mm512_add_epi32(isum[0][u], isum[1][u]) : isum[0][u];
+            acc[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s),
+                                     _mm512_mul_ps(dw, _mm512_set1_ps(pa[u][b].d)), acc[u]);
         }
     }
 }
 
-/* Rows [row0, row0 + 16) of token u's output, only those below n_rows. */
+/* Rows [row0, row0 + 16) of a token's output, only those below n_rows. */
 ALWAYS_INLINE void store_rows(float *y, int64_t row0, int64_t n_rows, __m512 v) {
     if (row0 + LK_PACK_ROWS <= n_rows) _mm512_storeu_ps(y + row0, v);
     else _mm512_mask_storeu_ps(y + row0, (__mmask16)((1u << (n_rows - row0)) - 1), v);
 }
 
-#define TILE_CASE(NR_, NT_)                                                                       \
-    case (NR_) * 8 + (NT_):                                                                       \
-        if (kind == KIND_Q8_0) packed_tile(KIND_Q8_0, nb, grp, act, pa, NR_, NT_, acc);       \
-        else packed_tile(KIND_Q4_0, nb, grp, act, pa, NR_, NT_, acc);                         \
+#define TILE_CASE(NT_)                                                                            \
+    case NT_:                                                                                     \
+        if (kind == KIND_Q8_0) packed_tile(KIND_Q8_0, nb, grp, act, pa, NT_, acc);                \
+        else packed_tile(KIND_Q4_0, nb, grp, act, pa, NT_, acc);                                  \
         break;
 
 void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
@@ -122,38 +106,31 @@ void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t 
     const int kind = t == LK_DTYPE_Q8_0 ? KIND_Q8_0 : KIND_Q4_0;
     const int64_t nb = k / 32;
     const size_t gbytes = lk_pack_group_bytes(t, k);
-    /* One token reads each group once: the groups one by one. Several
-     * share each weight vector: two groups x four tokens. */
-    const int max_nr = m == 1 ? 1 : 2;
-    for (int64_t g = g0; g < g1; g += max_nr) {
-        const int nr = g1 - g < max_nr ? (int)(g1 - g) : max_nr;
-        const uint8_t *grp[2] = {(const uint8_t *)packed + (size_t)g * gbytes,
-                                 (const uint8_t *)packed + (size_t)(g + nr - 1) * gbytes};
-        for (int64_t t0 = 0; t0 < m; t0 += 4) {
-            const int nt = m - t0 < 4 ? (int)(m - t0) : 4;
-            const uint8_t *act[4];
-            const lk_pack_act *pa[4];
-            for (int u = 0; u < 4; u++) {
+    for (int64_t g = g0; g < g1; g++) {
+        const uint8_t *grp = (const uint8_t *)packed + (size_t)g * gbytes;
+        for (int64_t t0 = 0; t0 < m; t0 += 8) {
+            const int nt = m - t0 < 8 ? (int)(m - t0) : 8;
+            const uint8_t *act[8];
+            const lk_pack_act *pa[8];
+            for (int u = 0; u < 8; u++) {
                 const int64_t tu = t0 + (u < nt ? u : nt - 1);
                 act[u] = (const uint8_t *)a + (size_t)tu * a_stride;
                 pa[u] = prep + tu * nb;
             }
-            __m512 acc[2][4];
-            switch (nr * 8 + nt) {
-                TILE_CASE(1, 1)
-                TILE_CASE(1, 2)
-                TILE_CASE(1, 3)
-                TILE_CASE(1, 4)
-                TILE_CASE(2, 1)
-                TILE_CASE(2, 2)
-                TILE_CASE(2, 3)
-                TILE_CASE(2, 4)
+            __m512 acc[8];
+            switch (nt) {
+                TILE_CASE(1)
+                TILE_CASE(2)
+                TILE_CASE(3)
+                TILE_CASE(4)
+                TILE_CASE(5)
+                TILE_CASE(6)
+                TILE_CASE(7)
+                TILE_CASE(8)
             default: break;
             }
-            for (int r = 0; r < nr; r++)
-                for (int u = 0; u < nt; u++)
-                    store_rows(y + (size_t)(t0 + u) * y_stride, (g + r) * LK_PACK_ROWS, n_rows,
-                               acc[r][u]);
+            for (int u = 0; u < nt; u++)
+                store_rows(y + (size_t)(t0 + u) * y_stride, g * LK_PACK_ROWS, n_rows, acc[u]);
         }
     }
 }
