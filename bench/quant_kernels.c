@@ -13,10 +13,7 @@
  * (default 1); REPS passes over the matrix per round. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <time.h>
-#include <stdint.h>
-#include <sys/mman.h>
 
 #include "tensor/dtype.h"
 #include "tensor/quant.h"
@@ -71,10 +68,9 @@ int main(int argc, char **argv) {
     void *packed = NULL;
     lk_pack_act *prep = NULL;
     if (packed_fn) {
-        packed = aligned_alloc(64, lk_pack_group_bytes(t, cols) * (size_t)groups);
+        packed = lk_pack_alloc(lk_pack_group_bytes(t, cols) * (size_t)groups);
         prep = malloc((size_t)(4 * (cols / 32)) * sizeof *prep);
         if (!packed || !prep) return 1;
-        if (getenv("HUGE")) { int rc = madvise((void*)(((uintptr_t)packed + (1<<21)-1) & ~(uintptr_t)((1<<21)-1)), lk_pack_group_bytes(t, cols) * (size_t)groups - (1<<21), MADV_HUGEPAGE); fprintf(stderr, "madvise %d\n", rc); }
         lk_pack_groups(t, cols, w, (size_t)wb, rows, 0, groups, packed);
         for (int i = 0; i < 4; i++) lk_pack_prepare(t, cols, a + (size_t)i * ab, prep + i * (cols / 32));
     }
@@ -109,7 +105,6 @@ int main(int argc, char **argv) {
     else printf(", no tile kernel on this CPU");
     if (packed_fn) printf(", packed %.2f GMAC/s\n", macs / best_packed * 1e-9);
     else printf(", no packed kernel\n");
-    if (getenv("HUGE")) { char cmd[128]; snprintf(cmd, sizeof cmd, "grep AnonHugePages /proc/%d/smaps_rollup", (int)getpid()); system(cmd); }
     free(packed);
     free(prep);
     free(x);

@@ -49,7 +49,7 @@ static void make_matrix(lk_dtype t, int64_t n, int64_t k, test_matrix *tm) {
     const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
     const size_t gb = lk_pack_group_bytes(t, k);
     CHECK(gb > 0 && gb % 64 == 0);
-    tm->packed = aligned_alloc(64, gb * (size_t)groups);
+    tm->packed = lk_pack_alloc(gb * (size_t)groups);
     memset(tm->packed, 0xA5, gb * (size_t)groups); /* every byte must be written */
     /* in two calls, so a range not starting at group 0 is packed right */
     lk_pack_groups(t, k, tm->rows, (size_t)rb, n, 0, groups / 2, tm->packed);

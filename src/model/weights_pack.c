@@ -2,7 +2,6 @@
  * at load time, all in one allocation the weights own. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/error.h"
 #include "model/weights.h"
@@ -65,15 +64,7 @@ lk_status lk_weights_pack(lk_weights *w, const lk_kernels *kern, lk_threadpool *
     pack_plan p = {kern, 0, NULL, tp, w, done, done_ctx};
     lk_weights_each_matrix(w, plan_matrix, &p);
     if (p.total == 0) return LK_OK;
-    /* In 2 MiB pages where the kernel gives them (transparent huge pages):
-     * streaming the weights then crosses no 4 KiB page boundaries, at
-     * which the hardware prefetcher stops, and needs no TLB walks. Measured
-     * (bench/quant_kernels, Q4_0 from memory): 1 token 48 -> 58, 4 tokens
-     * 82 -> 160 GMAC/s. */
-    const size_t huge = (size_t)2 << 20;
-    const size_t bytes = (p.total + huge - 1) / huge * huge;
-    char *store = aligned_alloc(huge, bytes);
-    if (store) madvise(store, bytes, MADV_HUGEPAGE); /* a hint: refused is fine */
+    char *store = lk_pack_alloc(p.total);
     if (!store)
         return lk_error_set(err, LK_ERR_NOMEM,
                             "weights: out of memory for the %.1f MB packed copy of the quantized "

@@ -2,7 +2,9 @@
  * run-time choice of the packed kernel (quant_pack.h). */
 #include "tensor/quant_pack.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/cpu.h"
 #include "tensor/dtype.h"
@@ -69,6 +71,14 @@ void lk_pack_groups(lk_dtype t, int64_t k, const void *src, size_t row_bytes, in
             }
         }
     }
+}
+
+void *lk_pack_alloc(size_t bytes) {
+    const size_t huge = (size_t)2 << 20;
+    bytes = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, bytes ? bytes : huge);
+    if (p) madvise(p, bytes, MADV_HUGEPAGE); /* a hint: refused is fine */
+    return p;
 }
 
 void lk_pack_prepare(lk_dtype t, int64_t k, const void *a, lk_pack_act *prep) {
