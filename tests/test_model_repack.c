@@ -1,4 +1,4 @@
-/* A Q4_0 and a Q8_0 model (llama.cpp-quantized stories260K fixtures) give
+/* A Q4_0, a Q5_0 and a Q8_0 model (llama.cpp-quantized stories260K fixtures) give
  * the same logits whether their matrices are packed at load (quant_pack.h;
  * the file pages then let go) or multiplied as stored (no_repack): a
  * 17-token prompt (every prompt tile), decode steps, and three sequences
@@ -160,6 +160,7 @@ int main(void) {
         lk_test_skip("no packed kernel on this CPU (needs AVX-512 VNNI): nothing is repacked");
     if (!lk_test_fixtures()) lk_test_skip("fixtures absent (../shared/fixtures or LLMKIT_FIXTURES)");
     check_model("gguf/stories260K-ffn192-Q4_0.gguf");
+    check_model("gguf/stories260K-ffn192-Q5_0.gguf");
     check_model("gguf/stories260K-ffn192-Q8_0.gguf");
     return lk_test_finish("test_model_repack");
 }

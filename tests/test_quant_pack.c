@@ -1,4 +1,4 @@
-/* Packed Q4_0 / Q8_0 matrices (quant_pack.h): the matrix product over the
+/* Packed Q4_0 / Q5_0 / Q8_0 matrices (quant_pack.h): the matrix product over the
  * packed copy against the scalar table's product over the stored rows, for
  * row counts that leave a partial group of 16, block counts odd and large,
  * token counts 1..17 (every tile shape and tails), on the caller's thread
@@ -145,12 +145,12 @@ static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
 }
 
 int main(void) {
-    const lk_dtype types[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q8_0};
+    const lk_dtype types[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q5_0, LK_DTYPE_Q8_0};
     lk_threadpool *pool = NULL;
     lk_error err;
     CHECK_OK(lk_threadpool_new(3, &pool, &err), &err);
     int any = 0;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         const lk_dtype t = types[i];
         if (!lk_packed_matmul_for(t)) continue;
         any = 1;

@@ -24,7 +24,7 @@ static void usage(FILE *out) {
             "  --chunks N       score at most N chunks (default: all)\n"
             "  -t, --threads N  threads (default: one per CPU)\n"
             "  --tokenizer PATH tokenizer for a llama2.c checkpoint (tok512.bin, ...)\n"
-            "  --no-repack      multiply Q4_0/Q8_0 weights as stored, not from the packed\n"
+            "  --no-repack      multiply Q4_0/Q5_0/Q8_0 weights as stored, not from the packed\n"
             "                   copy made at load time for the AVX-512 VNNI kernel\n");
 }
 

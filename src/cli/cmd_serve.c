@@ -56,7 +56,7 @@ static void usage(FILE *out) {
             "  --max-body BYTES      request body limit, 413 above it (default 8388608)\n"
             "  --max-queue N         requests waiting for a slot before 503 (default 64)\n"
             "  --kv-type f16|f32     KV cache element type (default f16)\n"
-            "  --no-repack           multiply Q4_0/Q8_0 weights as stored, not from the packed\n"
+            "  --no-repack           multiply Q4_0/Q5_0/Q8_0 weights as stored, not from the packed\n"
             "                        copy made at load time for the AVX-512 VNNI kernel\n"
             "  --chat-template FILE  chat template (.jinja, tokenizer_config.json, GGUF) instead\n"
             "                        of the model's own\n"

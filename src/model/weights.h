@@ -66,7 +66,7 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
 void lk_weights_free(lk_weights *w);
 
 /* Gives every linear weight whose dtype has a packed product on this CPU
- * (Q4_0, Q8_0 with AVX-512 VNNI; quant_pack.h) a packed copy, made on the
+ * (Q4_0, Q5_0, Q8_0 with AVX-512 VNNI; quant_pack.h) a packed copy, made on the
  * pool's threads; the token embedding stays as stored (its rows are looked
  * up). Out of memory leaves the weights as they were and fails. */
 typedef void (*lk_packed_fn)(void *ctx, const lk_weights *w, const lk_matrix *m);

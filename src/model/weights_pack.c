@@ -1,4 +1,4 @@
-/* Packed copies of the Q4_0 / Q8_0 linear weights (quant_pack.h): made once
+/* Packed copies of the Q4_0 / Q5_0 / Q8_0 linear weights (quant_pack.h): made once
  * at load time, all in one allocation the weights own. */
 #include <stdlib.h>
 #include <string.h>

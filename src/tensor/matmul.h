@@ -25,7 +25,7 @@
  * one block per thread) and run the Q8_0 tile, so the nibbles are unpacked
  * once per block of rows rather than once per four tokens.
  *
- * A matrix with a packed copy (lk_matrix.packed: Q4_0 / Q8_0 on CPUs with
+ * A matrix with a packed copy (lk_matrix.packed: Q4_0 / Q5_0 / Q8_0 on CPUs with
  * AVX-512 VNNI, quant_pack.h) is multiplied from that copy by its kernel,
  * groups of 16 rows split over the threads. */
 #ifndef LK_TENSOR_MATMUL_H

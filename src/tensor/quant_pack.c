@@ -1,7 +1,8 @@
-/* Packing Q4_0 / Q8_0 matrices into groups of 16 interleaved rows, and the
+/* Packing Q4_0 / Q5_0 / Q8_0 matrices into groups of 16 interleaved rows, and the
  * run-time choice of the packed kernel (quant_pack.h). */
 #include "tensor/quant_pack.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,8 +17,12 @@ void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t 
                              const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
 #endif
 
+static bool packable(lk_dtype t) {
+    return t == LK_DTYPE_Q4_0 || t == LK_DTYPE_Q5_0 || t == LK_DTYPE_Q8_0;
+}
+
 lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t) {
-    if (t != LK_DTYPE_Q4_0 && t != LK_DTYPE_Q8_0) return NULL;
+    if (!packable(t)) return NULL;
 #if defined(__x86_64__)
     const lk_cpu_features *f = lk_cpu();
     if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && f->avx2 && f->fma &&
@@ -27,14 +32,16 @@ lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t) {
     return NULL;
 }
 
-/* Bytes of one block of 16 rows' quants. */
-static size_t quant_bytes(lk_dtype t) { return t == LK_DTYPE_Q8_0 ? 512 : 256; }
+/* Bytes of one block of 16 rows' quants (Q5_0: nibbles, then fifth-bit masks). */
+static size_t quant_bytes(lk_dtype t) {
+    return t == LK_DTYPE_Q8_0 ? 512 : t == LK_DTYPE_Q5_0 ? 320 : 256;
+}
 
 /* Bytes of a pair of blocks: both blocks' 16 scales, then both quants. */
 static size_t pair_bytes(lk_dtype t) { return 64 + 2 * quant_bytes(t); }
 
 size_t lk_pack_group_bytes(lk_dtype t, int64_t k) {
-    if ((t != LK_DTYPE_Q4_0 && t != LK_DTYPE_Q8_0) || k <= 0 || k % 32) return 0;
+    if (!packable(t) || k <= 0 || k % 32) return 0;
     const int64_t nb = k / 32;
     return (size_t)((nb + 1) / 2) * pair_bytes(t);
 }
@@ -63,6 +70,18 @@ void lk_pack_groups(lk_dtype t, int64_t k, const void *src, size_t row_bytes, in
                         v ^= 0x80808080u; /* q + 128 */
                         memcpy(q + 64 * j, &v, 4);
                     }
+                } else if (t == LK_DTYPE_Q5_0) {
+                    const lk_block_q5_0 *x = (const lk_block_q5_0 *)rp + b;
+                    memcpy(scale, &x->d, 2);
+                    for (int j = 0; j < 4; j++) memcpy(q + 64 * j, x->qs + 4 * j, 4);
+                    /* mask g, bit 4r + i: the fifth bit of element 4g + i */
+                    uint32_t qh;
+                    memcpy(&qh, x->qh, 4);
+                    uint8_t *masks = q - 4 * r + 256;
+                    for (int g = 0; g < 8; g++) {
+                        const unsigned nib = (qh >> (4 * g)) & 0xF;
+                        masks[8 * g + r / 2] |= (uint8_t)(nib << (4 * (r % 2)));
+                    }
                 } else {
                     const lk_block_q4_0 *x = (const lk_block_q4_0 *)rp + b;
                     memcpy(scale, &x->d, 2);
@@ -83,7 +102,7 @@ void *lk_pack_alloc(size_t bytes) {
 
 void lk_pack_prepare(lk_dtype t, int64_t k, const void *a, lk_pack_act *prep) {
     const lk_block_q8_0 *x = a;
-    const int32_t offset = t == LK_DTYPE_Q8_0 ? 128 : 8;
+    const int32_t offset = t == LK_DTYPE_Q8_0 ? 128 : t == LK_DTYPE_Q5_0 ? 16 : 8;
     for (int64_t b = 0; b < k / 32; b++) {
         int32_t sum = 0;
         for (int j = 0; j < 32; j++) sum += x[b].qs[j];

@@ -1,4 +1,4 @@
-/* Row-interleaved ("packed") copies of Q4_0 and Q8_0 weight matrices.
+/* Row-interleaved ("packed") copies of Q4_0, Q5_0 and Q8_0 weight matrices.
  *
  * Stored row by row, a weight block's 32 products with one token reduce to
  * one number, and the float work after each integer dot (convert, scale,
@@ -19,10 +19,12 @@
  *        Q8_0: [8][16][4] uint8      g = elements 4g..4g+3 of each row, stored q + 128
  *        Q4_0: [4][16][4] uint8      h = the stored bytes 4h..4h+3 of each row: low
  *                                    nibbles elements 4h.., high nibbles 16+4h..
+ *        Q5_0: Q4_0's, then [8] uint64: mask g, bit 4r + i = the fifth bit of
+ *                                    element 4g + i of row r (16 to add to its level)
  *
  * Quants are unsigned (vpdpbusd's unsigned operand)
  * and activations signed, so sum(q * a) over a block carries offset *
- * sum(a) (offset 8 for Q4_0, 128 for Q8_0), which the token's per-block
+ * sum(a) (offset 8 for Q4_0, 16 for Q5_0, 128 for Q8_0), which the token's per-block
  * prep (lk_pack_act) takes off before the first product.
  *
  * Packing costs one copy of the matrix at load time; weights then are read
@@ -58,7 +60,7 @@ typedef void (*lk_packed_matmul_fn)(lk_dtype t, int64_t k, const void *packed, i
  * kernel here, LLMKIT_CPU_MAX caps it, or t is not packable). */
 lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t);
 
-/* Bytes of one group of 16 rows of k columns of type t (Q4_0, Q8_0), a
+/* Bytes of one group of 16 rows of k columns of type t (Q4_0, Q5_0, Q8_0), a
  * multiple of 64; 0 for other types or k not a multiple of 32. */
 size_t lk_pack_group_bytes(lk_dtype t, int64_t k);
 

@@ -1,4 +1,4 @@
-/* AVX-512 VNNI kernel over packed Q4_0 / Q8_0 weights (quant_pack.h).
+/* AVX-512 VNNI kernel over packed Q4_0 / Q5_0 / Q8_0 weights (quant_pack.h).
  *
  * One vpdpbusd multiplies four quants of 16 rows (one weight vector) by the
  * same four activation bytes of one token (broadcast), so its 16 int32
@@ -7,7 +7,7 @@
  * convert and one FMA (scale: the 16 rows' fp16 d times the token's d).
  *
  * A tile is one group (16 rows) x up to 8 tokens, all blocks of k: each
- * weight vector is loaded (Q4_0: and unpacked) once for the NT tokens,
+ * weight vector is loaded (Q4_0, Q5_0: and unpacked) once for the NT tokens,
  * with NT integer and NT float accumulators; below 8 tokens each token's
  * integer sum is split over two chains so consecutive vpdpbusd do not wait
  * for each other. Groups go one after another: one sequential stream
@@ -28,7 +28,7 @@ void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t 
                              int64_t n_rows, const void *a, size_t a_stride,
                              const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
 
-enum { KIND_Q4_0, KIND_Q8_0 };
+enum { KIND_Q4_0, KIND_Q8_0, KIND_Q5_0 };
 
 /* Four activation bytes (elements 4g..4g+3 of block b) of a Q8_0 row, in
  * every lane. */
@@ -42,9 +42,9 @@ ALWAYS_INLINE __m512i act4(const uint8_t *row, int64_t b, int g) {
 ALWAYS_INLINE void packed_tile(int kind, int64_t nb, const uint8_t *grp,
                                const uint8_t *const act[8], const lk_pack_act *const pa[8],
                                const int NT, __m512 acc[8]) {
-    const size_t qb = kind == KIND_Q8_0 ? 512 : 256, pb = 64 + 2 * qb;
+    const size_t qb = kind == KIND_Q8_0 ? 512 : kind == KIND_Q5_0 ? 320 : 256, pb = 64 + 2 * qb;
     const int CH = NT >= 8 ? 1 : 2; /* integer chains per token */
-    const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i low4 = _mm512_set1_epi8(0x0F), sixteen = _mm512_set1_epi8(16);
     UNROLL
     for (int u = 0; u < NT; u++) acc[u] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
@@ -69,8 +69,15 @@ ALWAYS_INLINE void packed_tile(int kind, int64_t nb, const uint8_t *grp,
             UNROLL
             for (int h = 0; h < 4; h++) {
                 const __m512i p = _mm512_load_si512(quants + 64 * h);
-                const __m512i lo = _mm512_and_si512(p, low4);
-                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
+                __m512i lo = _mm512_and_si512(p, low4);
+                __m512i hi = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
+                if (kind == KIND_Q5_0) { /* the fifth bits: 16 more */
+                    __mmask64 m_lo, m_hi;
+                    memcpy(&m_lo, quants + 256 + 8 * h, 8);
+                    memcpy(&m_hi, quants + 256 + 8 * (h + 4), 8);
+                    lo = _mm512_mask_add_epi8(lo, m_lo, lo, sixteen);
+                    hi = _mm512_mask_add_epi8(hi, m_hi, hi, sixteen);
+                }
                 UNROLL
                 for (int u = 0; u < NT; u++) {
                     isum[0][u] = _mm512_dpbusd_epi32(isum[0][u], lo, act4(act[u], b, h));
@@ -97,13 +104,14 @@ ALWAYS_INLINE void store_rows(float *y, int64_t row0, int64_t n_rows, __m512 v) 
 #define TILE_CASE(NT_)                                                                            \
     case NT_:                                                                                     \
         if (kind == KIND_Q8_0) packed_tile(KIND_Q8_0, nb, grp, act, pa, NT_, acc);                \
+        else if (kind == KIND_Q5_0) packed_tile(KIND_Q5_0, nb, grp, act, pa, NT_, acc);           \
         else packed_tile(KIND_Q4_0, nb, grp, act, pa, NT_, acc);                                  \
         break;
 
 void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
                              int64_t n_rows, const void *a, size_t a_stride,
                              const lk_pack_act *prep, int64_t m, float *y, size_t y_stride) {
-    const int kind = t == LK_DTYPE_Q8_0 ? KIND_Q8_0 : KIND_Q4_0;
+    const int kind = t == LK_DTYPE_Q8_0 ? KIND_Q8_0 : t == LK_DTYPE_Q5_0 ? KIND_Q5_0 : KIND_Q4_0;
     const int64_t nb = k / 32;
     const size_t gbytes = lk_pack_group_bytes(t, k);
     for (int64_t g = g0; g < g1; g++) {
