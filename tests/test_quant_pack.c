@@ -1,4 +1,4 @@
-/* Packed Q4_0 / Q5_0 / Q8_0 matrices (quant_pack.h): the matrix product over the
+/* Packed Q4_0 / Q5_0 / Q8_0 / Q4_K matrices (quant_pack.h): the matrix product over the
  * packed copy against the scalar table's product over the stored rows, for
  * row counts that leave a partial group of 16, block counts odd and large,
  * token counts 1..17 (every tile shape and tails), on the caller's thread
@@ -13,6 +13,7 @@
 #include "tensor/kernels.h"
 #include "tensor/matmul.h"
 #include "tensor/quant.h"
+#include "tensor/quant_dot.h"
 #include "tensor/quant_pack.h"
 #include "test.h"
 
@@ -115,11 +116,12 @@ static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
     if (groups >= 2) {
         const lk_packed_matmul_fn fn = lk_packed_matmul_for(t);
         uint64_t ab = 0;
-        CHECK(lk_dtype_row_bytes(LK_DTYPE_Q8_0, k, &ab));
+        const lk_dtype at = lk_vec_dot_act_type(t);
+        CHECK(lk_dtype_row_bytes(at, k, &ab));
         uint8_t *a = malloc((size_t)ab * 5);
         lk_pack_act *prep = malloc((size_t)(5 * (k / 32)) * sizeof *prep);
         for (int64_t u = 0; u < 5; u++) {
-            CHECK_EQ_INT(lk_quantize_row(LK_DTYPE_Q8_0, x + u * k, a + (size_t)u * ab, k), LK_OK);
+            CHECK_EQ_INT(lk_quantize_row(at, x + u * k, a + (size_t)u * ab, k), LK_OK);
             lk_pack_prepare(t, k, a + (size_t)u * ab, prep + u * (k / 32));
         }
         lk_matmul(NULL, ref, &tm.w, x, 5, y_ref, scratch);
@@ -145,7 +147,7 @@ static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
 }
 
 int main(void) {
-    const lk_dtype types[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q5_0, LK_DTYPE_Q8_0};
+    const lk_dtype types[] = {LK_DTYPE_Q4_0, LK_DTYPE_Q5_0, LK_DTYPE_Q8_0, LK_DTYPE_Q4_K};
     lk_threadpool *pool = NULL;
     lk_error err;
     CHECK_OK(lk_threadpool_new(3, &pool, &err), &err);
@@ -155,7 +157,9 @@ int main(void) {
         if (!lk_packed_matmul_for(t)) continue;
         any = 1;
         const int64_t ns[] = {1, 16, 37, 64, 100};
-        const int64_t ks[] = {32, 7 * 32, 29 * 32, 152 * 32};
+        const bool k_quant = t == LK_DTYPE_Q4_K;
+        const int64_t ks[] = {k_quant ? 256 : 32, k_quant ? 3 * 256 : 7 * 32,
+                              k_quant ? 7 * 256 : 29 * 32, k_quant ? 22 * 256 : 152 * 32};
         for (size_t a = 0; a < 5; a++)
             for (size_t b = 0; b < 4; b++) check_shape(t, ns[a], ks[b], pool);
     }

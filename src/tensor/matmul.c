@@ -249,8 +249,9 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
         if (w->packed && dk->packed_matmul) {
             lk_pack_act *prep = (lk_pack_act *)((char *)scratch + round_up64((size_t)rb * (size_t)m));
             const int64_t nb = w->cols / 32;
-            for (int64_t t = 0; t < m; t++)
-                lk_pack_prepare(w->dtype, w->cols, j.xa + (size_t)t * rb, prep + t * nb);
+            if (dk->act_dtype == LK_DTYPE_Q8_0)
+                for (int64_t t = 0; t < m; t++)
+                    lk_pack_prepare(w->dtype, w->cols, j.xa + (size_t)t * rb, prep + t * nb);
             j.packed = dk->packed_matmul;
             j.prep = prep;
             /* as below: enough work per chunk to be worth a thread */

@@ -1,4 +1,4 @@
-/* Row-interleaved ("packed") copies of Q4_0, Q5_0 and Q8_0 weight matrices.
+/* Row-interleaved ("packed") copies of Q4_0, Q5_0, Q8_0 and Q4_K weight matrices.
  *
  * Stored row by row, a weight block's 32 products with one token reduce to
  * one number, and the float work after each integer dot (convert, scale,
@@ -21,6 +21,14 @@
  *                                    nibbles elements 4h.., high nibbles 16+4h..
  *        Q5_0: Q4_0's, then [8] uint64: mask g, bit 4r + i = the fifth bit of
  *                                    element 4g + i of row r (16 to add to its level)
+ *
+ * Q4_K groups are super-block after super-block (k / 256 of them, 2368
+ * bytes each): d [16] fp16, dmin [16] fp16, the 6-bit sub-block scales
+ * [8][16] and mins [8][16] as bytes, then quants [4][8][16][4]: vector
+ * (c, g) = the stored bytes 32c + 4g.. of each row, whose low nibbles are
+ * elements 64c + 4g.. (sub-block 2c) and high nibbles 64c + 32 + 4g..
+ * (sub-block 2c + 1). Its activations are Q8_K rows, whose block sums give
+ * the mins' term; it needs no prep.
  *
  * Quants are unsigned (vpdpbusd's unsigned operand)
  * and activations signed, so sum(q * a) over a block carries offset *
@@ -50,8 +58,9 @@ typedef struct {
 
 /* y[t * y_stride + r] = dot(row r, token t) for rows [16 * g0, 16 * g1)
  * (only rows < n_rows written) and tokens t < m. packed points at the
- * matrix's first group, a at m Q8_0 activation rows a_stride bytes apart,
- * prep at m rows of k / 32 lk_pack_act. */
+ * matrix's first group, a at m activation rows (Q8_0; Q8_K for Q4_K)
+ * a_stride bytes apart, prep at m rows of k / 32 lk_pack_act (unused for
+ * Q4_K). */
 typedef void (*lk_packed_matmul_fn)(lk_dtype t, int64_t k, const void *packed, int64_t g0,
                                     int64_t g1, int64_t n_rows, const void *a, size_t a_stride,
                                     const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
@@ -60,8 +69,9 @@ typedef void (*lk_packed_matmul_fn)(lk_dtype t, int64_t k, const void *packed, i
  * kernel here, LLMKIT_CPU_MAX caps it, or t is not packable). */
 lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t);
 
-/* Bytes of one group of 16 rows of k columns of type t (Q4_0, Q5_0, Q8_0), a
- * multiple of 64; 0 for other types or k not a multiple of 32. */
+/* Bytes of one group of 16 rows of k columns of type t (Q4_0, Q5_0, Q8_0,
+ * Q4_K), a multiple of 64; 0 for other types or k not a multiple of the
+ * block size. */
 size_t lk_pack_group_bytes(lk_dtype t, int64_t k);
 
 /* Writes rows [0, n_rows) of a row-major matrix (rows row_bytes apart) as
@@ -77,7 +87,8 @@ void lk_pack_groups(lk_dtype t, int64_t k, const void *src, size_t row_bytes, in
  * 82 -> 160 GMAC/s. NULL when out of memory. */
 void *lk_pack_alloc(size_t bytes);
 
-/* prep[b] for one Q8_0 activation row of k values, for weights of type t. */
+/* prep[b] for one Q8_0 activation row of k values, for weights of type t
+ * (nothing for Q4_K). */
 void lk_pack_prepare(lk_dtype t, int64_t k, const void *a, lk_pack_act *prep);
 
 #endif
