@@ -5,6 +5,7 @@
 #define LK_TEST_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,9 @@ const char *lk_test_fixtures(void);
 /* Path to a file under fixtures, in a static rotating buffer; NULL when the
  * fixtures folder is absent or the file is missing. */
 const char *lk_test_fixture(const char *rel);
+/* A uniform float in [-1, 1) from a xorshift32 state (seeded by the
+ * caller, never 0): reproducible test data without libc's rand. */
+float lk_test_rand_unit(uint32_t *state);
 /* Skips the whole test visibly (exit 77). */
 void lk_test_skip(const char *why) __attribute__((noreturn));
 /* A fresh temporary directory for this test (removed by the caller if wanted). */

@@ -65,12 +65,7 @@ typedef struct {
 } matrix_check;
 
 static uint32_t rng = 12345u;
-static float rand_unit(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
-}
+static float rand_unit(void) { return lk_test_rand_unit(&rng); }
 
 /* One matrix of the model: packed (when its dtype packs) and its product
  * for 1 and 6 tokens equal to the scalar table's over the stored rows. */

@@ -139,12 +139,7 @@ static void test_golden(void) {
 /* ------------------------------------------------------------ edge cases */
 
 static uint32_t rng_state = 12345;
-static float rand_unit(void) { /* xorshift32 in [-1, 1) */
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return (float)(rng_state >> 8) / (float)(1u << 23) - 1.0f;
-}
+static float rand_unit(void) { return lk_test_rand_unit(&rng_state); }
 
 /* Quantizes x, dequantizes, and returns the RMSE relative to x's RMS (or the
  * absolute RMSE when x is all zero); fails the check on any non-finite output. */

@@ -12,12 +12,7 @@
 #include "test.h"
 
 static uint32_t rng = 2463534242u;
-static float rand_unit(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return (float)(rng >> 8) / (float)(1u << 23) - 1.0f;
-}
+static float rand_unit(void) { return lk_test_rand_unit(&rng); }
 
 typedef float (*dot_fn)(int64_t, const void *, const void *);
 

@@ -43,6 +43,15 @@ void lk_test_skip(const char *why) {
     exit(77);
 }
 
+float lk_test_rand_unit(uint32_t *state) {
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return (float)(x >> 8) / (float)(1u << 23) - 1.0f;
+}
+
 const char *lk_test_tmpdir(void) {
     static char path[256];
     if (!path[0]) {
