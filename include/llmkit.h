@@ -360,9 +360,10 @@ typedef struct lk_context lk_context;
 
 typedef struct {
     int32_t n_threads; /* 0: one per online CPU; 1: the caller's thread only */
-    /* Q4_0 / Q5_0 / Q8_0 matrices are copied at load into a row-interleaved layout
-     * the AVX-512 VNNI kernel multiplies faster (more memory while loading,
-     * the mapped file pages are let go after); true keeps them as stored. */
+    /* Q4_0 / Q5_0 / Q8_0 / Q4_K matrices are copied at load into a
+     * row-interleaved layout the AVX-512 VNNI / AVX2 kernels multiply faster
+     * (the mapped file pages are let go after each); true keeps them as
+     * stored. */
     bool no_repack;
 } lk_model_params;
 

@@ -2,12 +2,14 @@
  * packed copy against the scalar table's product over the stored rows, for
  * row counts that leave a partial group of 16, block counts odd and large,
  * token counts 1..17 (every tile shape and tails), on the caller's thread
- * and a pool; and the kernel over a range of groups writes those rows only. */
+ * and a pool; and each kernel this CPU has (AVX-512 VNNI, AVX2), called
+ * over a range of groups, writes exactly those rows, right. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/cpu.h"
 #include "base/threadpool.h"
 #include "tensor/dtype.h"
 #include "tensor/kernels.h"
@@ -106,34 +108,46 @@ static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
     CHECK_MSG(bad == 0, "%s packed n=%lld k=%lld: %d values wrong", lk_dtype_name(t),
               (long long)n, (long long)k, bad);
 
-    /* The kernel alone over groups [1, last): rows of group 0 stay untouched. */
-    const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
-    if (groups >= 2) {
-        const lk_packed_matmul_fn fn = lk_packed_matmul_for(t);
-        uint64_t ab = 0;
-        const lk_dtype at = lk_vec_dot_act_type(t);
-        CHECK(lk_dtype_row_bytes(at, k, &ab));
-        uint8_t *a = malloc((size_t)ab * 5);
-        lk_pack_act *prep = malloc((size_t)(5 * (k / 32)) * sizeof *prep);
-        for (int64_t u = 0; u < 5; u++) {
-            CHECK_EQ_INT(lk_quantize_row(at, x + u * k, a + (size_t)u * ab, k), LK_OK);
-            lk_pack_prepare(t, k, a + (size_t)u * ab, prep + u * (k / 32));
-        }
-        lk_matmul(NULL, ref, &tm.w, x, 5, y_ref, scratch);
-        for (int64_t j = 0; j < 5 * n; j++) y[j] = NAN;
-        fn(t, k, tm.packed, 1, groups, n, a, (size_t)ab, prep, 5, y, (size_t)n);
-        int wrong = 0;
-        for (int64_t u = 0; u < 5; u++)
-            for (int64_t r = 0; r < n; r++) {
-                const float v = y[u * n + r];
-                if (r < LK_PACK_ROWS) wrong += !isnan(v);
-                else wrong += !(fabs(v - y_ref[u * n + r]) <= 1e-3 * (fabs(y_ref[u * n + r]) + 1));
-            }
-        CHECK_MSG(wrong == 0, "%s packed kernel on groups [1, %lld): %d values wrong",
-                  lk_dtype_name(t), (long long)groups, wrong);
-        free(a);
-        free(prep);
+    /* Each kernel this CPU has (the AVX2 one too on an AVX-512 machine),
+     * called alone over groups [1, last) when there are two or more (rows
+     * of group 0 stay untouched), for 1, 2, 3 and 5 tokens. */
+    const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS, g0 = groups >= 2 ? 1 : 0;
+    lk_packed_matmul_fn kernels[2];
+    const char *names[2];
+    int n_kernels = 0;
+    const lk_cpu_features *cpu = lk_cpu();
+    if (cpu->avx512f && cpu->avx512bw && cpu->avx512vl && cpu->avx512vnni && cpu->avx2 &&
+        cpu->fma && cpu->f16c)
+        kernels[n_kernels] = lk_packed_matmul_avx512, names[n_kernels++] = "avx512";
+    if (cpu->avx2 && cpu->fma && cpu->f16c && t != LK_DTYPE_Q4_K)
+        kernels[n_kernels] = lk_packed_matmul_avx2, names[n_kernels++] = "avx2";
+    uint64_t ab = 0;
+    const lk_dtype at = lk_vec_dot_act_type(t);
+    CHECK(lk_dtype_row_bytes(at, k, &ab));
+    uint8_t *a = malloc((size_t)ab * 5);
+    lk_pack_act *prep = malloc((size_t)(5 * (k / 32)) * sizeof *prep);
+    for (int64_t u = 0; u < 5; u++) {
+        CHECK_EQ_INT(lk_quantize_row(at, x + u * k, a + (size_t)u * ab, k), LK_OK);
+        lk_pack_prepare(t, k, a + (size_t)u * ab, prep + u * (k / 32));
     }
+    lk_matmul(NULL, ref, &tm.w, x, 5, y_ref, scratch);
+    for (int ki = 0; ki < n_kernels; ki++)
+        for (int64_t m = 1; m <= 5; m += m == 3 ? 2 : 1) {
+            for (int64_t j = 0; j < 5 * n; j++) y[j] = NAN;
+            kernels[ki](t, k, tm.packed, g0, groups, n, a, (size_t)ab, prep, m, y, (size_t)n);
+            int wrong = 0;
+            for (int64_t u = 0; u < 5; u++)
+                for (int64_t r = 0; r < n; r++) {
+                    const float v = y[u * n + r];
+                    if (u >= m || r < g0 * LK_PACK_ROWS) wrong += !isnan(v);
+                    else wrong += !(fabs(v - y_ref[u * n + r]) <= 1e-3 * (fabs(y_ref[u * n + r]) + 1));
+                }
+            CHECK_MSG(wrong == 0, "%s %s kernel, n=%lld k=%lld, %lld tokens, groups [%lld, %lld): %d values wrong",
+                      names[ki], lk_dtype_name(t), (long long)n, (long long)k, (long long)m,
+                      (long long)g0, (long long)groups, wrong);
+        }
+    free(a);
+    free(prep);
     free(scratch);
     free(x);
     free(y);

@@ -27,8 +27,8 @@ static void usage(FILE *out) {
             "  -r, --repetitions N  measured runs per test, after one warm-up (default 3)\n"
             "  -t, --threads N  threads (default: one per CPU)\n"
             "  --kv-type T      KV cache type, f16 (default) or f32\n"
-            "  --no-repack      multiply Q4_0/Q5_0/Q8_0 weights as stored, not from the packed\n"
-            "                   copy made at load time for the AVX-512 VNNI kernel\n"
+            "  --no-repack      multiply Q4_0/Q5_0/Q8_0/Q4_K weights as stored, not from the packed\n"
+            "                   copy made at load time for the faster kernels\n"
             "  --json           one JSON object per line instead of the table\n");
 }
 

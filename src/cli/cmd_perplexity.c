@@ -24,8 +24,8 @@ static void usage(FILE *out) {
             "  --chunks N       score at most N chunks (default: all)\n"
             "  -t, --threads N  threads (default: one per CPU)\n"
             "  --tokenizer PATH tokenizer for a llama2.c checkpoint (tok512.bin, ...)\n"
-            "  --no-repack      multiply Q4_0/Q5_0/Q8_0 weights as stored, not from the packed\n"
-            "                   copy made at load time for the AVX-512 VNNI kernel\n");
+            "  --no-repack      multiply Q4_0/Q5_0/Q8_0/Q4_K weights as stored, not from the packed\n"
+            "                   copy made at load time for the faster kernels\n");
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out) {

@@ -32,8 +32,8 @@ void cli_gen_usage(FILE *out) {
             "                        in memory)\n"
             "  --kv-type f16|f32     KV cache type (default f16)\n"
             "  -t, --threads N       threads (default: one per CPU)\n"
-            "  --no-repack           multiply Q4_0/Q5_0/Q8_0 weights as stored (default: a packed copy\n"
-            "                        for the AVX-512 VNNI kernel, faster, made at load time)\n");
+            "  --no-repack           multiply Q4_0/Q5_0/Q8_0/Q4_K weights as stored (default: a\n"
+            "                        packed copy for the faster kernels, made at load time)\n");
 }
 
 bool cli_parse_long(const char *s, long lo, long hi, long *out) {

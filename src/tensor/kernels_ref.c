@@ -101,9 +101,9 @@ static void mul_ref(int64_t n, const float *x, float *y) {
 
 static const lk_kernels k_ref = {
     .isa = "scalar",
-    .f32 = {LK_DTYPE_F32, lk_vec_dot_f32_ref, f32_to_f32, f32_from_f32, NULL},
-    .f16 = {LK_DTYPE_F32, lk_vec_dot_f16_ref, f16_to_f32, f16_from_f32, NULL},
-    .bf16 = {LK_DTYPE_F32, lk_vec_dot_bf16_ref, bf16_to_f32, bf16_from_f32, NULL},
+    .f32 = {LK_DTYPE_F32, lk_vec_dot_f32_ref, f32_to_f32, f32_from_f32, NULL, NULL},
+    .f16 = {LK_DTYPE_F32, lk_vec_dot_f16_ref, f16_to_f32, f16_from_f32, NULL, NULL},
+    .bf16 = {LK_DTYPE_F32, lk_vec_dot_bf16_ref, bf16_to_f32, bf16_from_f32, NULL, NULL},
     .vec_dot_f16_f16 = lk_vec_dot_f16_f16_ref,
     .dot_f32_x4 = lk_dot_f32_x4_ref,
     .dot_f32_4x4 = lk_dot_f32_4x4_ref,

@@ -1,4 +1,4 @@
-/* Packing Q4_0 / Q5_0 / Q8_0 matrices into groups of 16 interleaved rows, and the
+/* Packing Q4_0 / Q5_0 / Q8_0 / Q4_K matrices into groups of 16 interleaved rows, and the
  * run-time choice of the packed kernel (quant_pack.h). */
 #include "tensor/quant_pack.h"
 
@@ -10,12 +10,6 @@
 #include "base/cpu.h"
 #include "tensor/dtype.h"
 #include "tensor/quant_blocks.h"
-
-#if defined(__x86_64__)
-void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
-                             int64_t n_rows, const void *a, size_t a_stride,
-                             const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
-#endif
 
 static bool packable(lk_dtype t) {
     return t == LK_DTYPE_Q4_0 || t == LK_DTYPE_Q5_0 || t == LK_DTYPE_Q8_0 || t == LK_DTYPE_Q4_K;
@@ -31,6 +25,7 @@ lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t) {
     if (f->avx512f && f->avx512bw && f->avx512vl && f->avx512vnni && f->avx2 && f->fma &&
         f->f16c)
         return lk_packed_matmul_avx512;
+    if (f->avx2 && f->fma && f->f16c && t != LK_DTYPE_Q4_K) return lk_packed_matmul_avx2;
 #endif
     return NULL;
 }

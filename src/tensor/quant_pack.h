@@ -36,8 +36,9 @@
  * prep (lk_pack_act) takes off before the first product.
  *
  * Packing costs one copy of the matrix at load time; weights then are read
- * from the copy only (model loading lets the mapped file pages go). Only
- * CPUs with AVX-512 VNNI have the kernel; elsewhere nothing is packed. */
+ * from the copy only (model loading lets the mapped file pages go). CPUs
+ * with AVX-512 VNNI run quant_pack_avx512.c, AVX2-only ones
+ * quant_pack_avx2.c (not Q4_K); elsewhere nothing is packed. */
 #ifndef LK_TENSOR_QUANT_PACK_H
 #define LK_TENSOR_QUANT_PACK_H
 
@@ -66,8 +67,20 @@ typedef void (*lk_packed_matmul_fn)(lk_dtype t, int64_t k, const void *packed, i
                                     const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
 
 /* The packed kernel this CPU runs for weights of type t, or NULL (no
- * kernel here, LLMKIT_CPU_MAX caps it, or t is not packable). */
+ * kernel here, LLMKIT_CPU_MAX caps it, or t is not packable): AVX-512
+ * VNNI for every packed type, else AVX2 for Q4_0 / Q5_0 / Q8_0. */
 lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t);
+
+#if defined(__x86_64__)
+/* Call only when lk_cpu() reports AVX-512 F/BW/VL + VNNI (every packed
+ * type), or AVX2 + FMA + F16C (Q4_0, Q5_0, Q8_0). */
+void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
+                             int64_t n_rows, const void *a, size_t a_stride,
+                             const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
+void lk_packed_matmul_avx2(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
+                           int64_t n_rows, const void *a, size_t a_stride,
+                           const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
+#endif
 
 /* Bytes of one group of 16 rows of k columns of type t (Q4_0, Q5_0, Q8_0,
  * Q4_K), a multiple of 64; 0 for other types or k not a multiple of the

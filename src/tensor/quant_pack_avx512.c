@@ -24,10 +24,6 @@
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 8")
 
-void lk_packed_matmul_avx512(lk_dtype t, int64_t k, const void *packed, int64_t g0, int64_t g1,
-                             int64_t n_rows, const void *a, size_t a_stride,
-                             const lk_pack_act *prep, int64_t m, float *y, size_t y_stride);
-
 enum { KIND_Q4_0, KIND_Q8_0, KIND_Q5_0 };
 
 /* Four activation bytes (elements 4g..4g+3 of block b) of a Q8_0 row, in
