@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
     }
     /* the packed copy (quant_pack.h) where this CPU has its kernel */
     const lk_packed_matmul_fn packed_fn = lk_packed_matmul_for(t);
-    const long groups = (rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
+    const long groups = (long)lk_pack_n_groups(rows);
     void *packed = NULL;
     lk_pack_act *prep = NULL;
     if (packed_fn) {

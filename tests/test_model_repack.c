@@ -69,7 +69,7 @@ static float rand_unit(void) { return lk_test_rand_unit(&rng); }
 
 /* One matrix of the model: packed (when its dtype packs) and its product
  * for 1 and 6 tokens equal to the scalar table's over the stored rows. */
-static void check_matrix(void *ctx, lk_matrix *w) {
+static void check_matrix(void *ctx, const lk_matrix *w) {
     matrix_check *mc = ctx;
     if (!lk_kernels_dtype(mc->kern, w->dtype)->packed_matmul) return;
     mc->packed++;

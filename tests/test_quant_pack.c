@@ -44,7 +44,7 @@ static void make_matrix(lk_dtype t, int64_t n, int64_t k, test_matrix *tm) {
         CHECK_EQ_INT(lk_dequantize_row(t, tm->rows + (size_t)r * rb, tm->dequant + r * k, k), LK_OK);
     }
     free(x);
-    const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
+    const int64_t groups = lk_pack_n_groups(n);
     const size_t gb = lk_pack_group_bytes(t, k);
     CHECK(gb > 0 && gb % 64 == 0);
     tm->packed = lk_pack_alloc(gb * (size_t)groups);
@@ -111,7 +111,7 @@ static void check_shape(lk_dtype t, int64_t n, int64_t k, lk_threadpool *pool) {
     /* Each kernel this CPU has (the AVX2 one too on an AVX-512 machine),
      * called alone over groups [1, last) when there are two or more (rows
      * of group 0 stay untouched), for 1, 2, 3 and 5 tokens. */
-    const int64_t groups = (n + LK_PACK_ROWS - 1) / LK_PACK_ROWS, g0 = groups >= 2 ? 1 : 0;
+    const int64_t groups = lk_pack_n_groups(n), g0 = groups >= 2 ? 1 : 0;
     lk_packed_matmul_fn kernels[2];
     const char *names[2];
     int n_kernels = 0;

@@ -21,6 +21,20 @@
 
 #include "base/error.h"
 
+/* The largest matrix-product scratch the weights ask for (lk_weights_each_matrix). */
+typedef struct {
+    const lk_kernels *kern;
+    int32_t n_batch;
+    int n_threads;
+    size_t bytes;
+} scratch_need;
+
+static void need_scratch(void *ctx, const lk_matrix *m) {
+    scratch_need *n = ctx;
+    const size_t b = lk_matmul_scratch_bytes(n->kern, m->dtype, n->n_batch, m->cols, n->n_threads);
+    if (b > n->bytes) n->bytes = b;
+}
+
 lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kernels *kern,
                             int32_t n_batch, int32_t n_ctx, int n_threads, lk_error *err) {
     memset(s, 0, sizeof *s);
@@ -30,20 +44,9 @@ lk_status lk_run_state_init(lk_run_state *s, const lk_weights *w, const lk_kerne
            kvd = (size_t)hp->n_head_kv * (size_t)hp->head_dim, F = (size_t)hp->n_ff;
     /* Matrix-product scratch: the largest any weight asks for. */
     if (n_threads < 1) n_threads = 1;
-    size_t act = 0;
-    const lk_matrix *mats[] = {&w->output};
-    for (size_t i = 0; i < 1; i++) {
-        size_t a = lk_matmul_scratch_bytes(kern, mats[i]->dtype, n_batch, mats[i]->cols, n_threads);
-        if (a > act) act = a;
-    }
-    for (int32_t il = 0; il < hp->n_layer; il++) {
-        const lk_layer_weights *l = &w->layers[il];
-        const lk_matrix *lm[] = {&l->wq, &l->wk, &l->wv, &l->wo, &l->w_gate, &l->w_up, &l->w_down};
-        for (size_t i = 0; i < 7; i++) {
-            size_t a = lk_matmul_scratch_bytes(kern, lm[i]->dtype, n_batch, lm[i]->cols, n_threads);
-            if (a > act) act = a;
-        }
-    }
+    scratch_need need = {kern, n_batch, n_threads, 0};
+    lk_weights_each_matrix(w, need_scratch, &need);
+    const size_t act = need.bytes;
     size_t floats = B * (2 * D + 2 * qd + 2 * kvd + 2 * F) + (size_t)n_ctx * (size_t)n_threads +
                     (size_t)hp->head_dim;
     size_t act_floats = (act + sizeof(float) - 1) / sizeof(float);

@@ -22,8 +22,7 @@ lk_status lk_model_from_tensors(const lk_hparams *hp, const lk_tensor_info *tens
  * read the copy, so they need not stay resident (the process would hold
  * those weights twice). A tied output's pages go too: the few embedding
  * rows a prompt looks up come back from the file. */
-static void release_packed_source(void *ctx, const lk_weights *w, const lk_matrix *m) {
-    (void)w;
+static void release_packed_source(void *ctx, const lk_matrix *m) {
     lk_model_file_release_pages(ctx, m->data, (size_t)m->row_bytes * (size_t)m->rows);
 }
 
@@ -51,7 +50,9 @@ lk_status lk_model_build(const lk_hparams *hp, const lk_tensor_info *tensors, si
     }
     /* One thread: no pool at all, the caller's thread does the work. */
     if (st == LK_OK && p->n_threads != 1) st = lk_threadpool_new(p->n_threads, &m->tp, err);
-    if (st == LK_OK && !p->no_repack) st = lk_weights_pack(&m->w, m->kern, m->tp, mf ? release_packed_source : NULL, (void *)mf, err);
+    if (st == LK_OK && !p->no_repack)
+        st = lk_weights_pack(&m->w, m->kern, m->tp, mf ? release_packed_source : NULL, (void *)mf,
+                             err);
     if (st != LK_OK) {
         lk_model_free(m);
         return st;

@@ -66,10 +66,10 @@ lk_status lk_weights_build(lk_weights *w, const lk_hparams *hp, const lk_tensor_
 void lk_weights_free(lk_weights *w);
 
 /* Gives every linear weight whose dtype has a packed product on this CPU
- * (Q4_0, Q5_0, Q8_0 with AVX-512 VNNI; quant_pack.h) a packed copy, made on the
- * pool's threads; the token embedding stays as stored (its rows are looked
- * up). Out of memory leaves the weights as they were and fails. */
-typedef void (*lk_packed_fn)(void *ctx, const lk_weights *w, const lk_matrix *m);
+ * (Q4_0, Q5_0, Q8_0, Q4_K; quant_pack.h) a packed copy, made on the pool's
+ * threads; the token embedding stays as stored (its rows are looked up).
+ * Out of memory leaves the weights as they were and fails. */
+typedef void (*lk_packed_fn)(void *ctx, const lk_matrix *m);
 /* done(ctx, w, m), when not NULL, is called after each matrix is packed
  * (the loader lets its file pages go then, so they are not all resident
  * next to the copies at once). */
@@ -78,7 +78,8 @@ lk_status lk_weights_pack(lk_weights *w, const lk_kernels *kern, lk_threadpool *
 
 /* Calls fn(ctx, m) for each matrix the forward pass multiplies by (the
  * output once, also when it is the tied embedding). */
-void lk_weights_each_matrix(lk_weights *w, void (*fn)(void *ctx, lk_matrix *m), void *ctx);
+void lk_weights_each_matrix(const lk_weights *w, void (*fn)(void *ctx, const lk_matrix *m),
+                            void *ctx);
 
 /* Architectures lk_weights_build accepts, for messages. */
 #define LK_SUPPORTED_ARCHS "llama, mistral, qwen2, qwen3, gemma, gemma2, phi3, gpt2"

@@ -1,5 +1,6 @@
-/* Packed copies of the Q4_0 / Q5_0 / Q8_0 linear weights (quant_pack.h): made once
- * at load time, all in one allocation the weights own. */
+/* Packed copies of the Q4_0 / Q5_0 / Q8_0 / Q4_K linear weights
+ * (quant_pack.h): made once at load time, all in one allocation the
+ * weights own. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,10 +8,11 @@
 #include "model/weights.h"
 #include "tensor/quant_pack.h"
 
-void lk_weights_each_matrix(lk_weights *w, void (*fn)(void *ctx, lk_matrix *m), void *ctx) {
+void lk_weights_each_matrix(const lk_weights *w, void (*fn)(void *ctx, const lk_matrix *m),
+                            void *ctx) {
     for (int32_t l = 0; l < w->hp.n_layer; l++) {
-        lk_layer_weights *L = &w->layers[l];
-        lk_matrix *ms[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+        const lk_layer_weights *L = &w->layers[l];
+        const lk_matrix *ms[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
         for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
             if (ms[i]->data) fn(ctx, ms[i]);
     }
@@ -22,7 +24,6 @@ typedef struct {
     size_t total;   /* bytes of every packed copy, 64-byte aligned each */
     char *store;    /* NULL while sizing */
     lk_threadpool *tp;
-    const lk_weights *w;
     lk_packed_fn done;
     void *done_ctx;
 } pack_plan;
@@ -30,8 +31,7 @@ typedef struct {
 static size_t packed_bytes(const lk_kernels *kern, const lk_matrix *m) {
     const lk_dtype_kernels *dk = lk_kernels_dtype(kern, m->dtype);
     if (!dk || !dk->packed_matmul) return 0;
-    return lk_pack_group_bytes(m->dtype, m->cols) *
-           (size_t)((m->rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS);
+    return lk_pack_group_bytes(m->dtype, m->cols) * (size_t)lk_pack_n_groups(m->rows);
 }
 
 typedef struct {
@@ -46,22 +46,24 @@ static void pack_range(void *ctx, int64_t g0, int64_t g1, int thread_index) {
                    g1, j->dst);
 }
 
-static void plan_matrix(void *ctx, lk_matrix *m) {
+/* Sizes (store NULL), or packs, one matrix. The visitor hands out const
+ * matrices; these are the weights lk_weights_pack was given to change. */
+static void plan_matrix(void *ctx, const lk_matrix *m) {
     pack_plan *p = ctx;
     const size_t bytes = packed_bytes(p->kern, m);
     if (!bytes) return;
     if (p->store) {
         pack_job j = {m, p->store + p->total};
-        lk_parallel_for(p->tp, (m->rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS, 64, pack_range, &j);
-        m->packed = j.dst;
-        if (p->done) p->done(p->done_ctx, p->w, m);
+        lk_parallel_for(p->tp, lk_pack_n_groups(m->rows), 64, pack_range, &j);
+        ((lk_matrix *)m)->packed = j.dst;
+        if (p->done) p->done(p->done_ctx, m);
     }
     p->total += bytes; /* group sizes are multiples of 64 */
 }
 
 lk_status lk_weights_pack(lk_weights *w, const lk_kernels *kern, lk_threadpool *tp,
                           lk_packed_fn done, void *done_ctx, lk_error *err) {
-    pack_plan p = {kern, 0, NULL, tp, w, done, done_ctx};
+    pack_plan p = {kern, 0, NULL, tp, done, done_ctx};
     lk_weights_each_matrix(w, plan_matrix, &p);
     if (p.total == 0) return LK_OK;
     char *store = lk_pack_alloc(p.total);

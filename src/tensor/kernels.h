@@ -41,8 +41,9 @@ typedef struct {
     /* Quantized types: up to 4 rows x 4 tokens per call (quant_tile.h), or
      * NULL (one vec_dot per pair). */
     lk_vec_dot_tile_fn dot_tile;
-    /* Q4_0 / Q5_0 / Q8_0 where this CPU has the kernel: the product over a packed
-     * copy of the matrix (quant_pack.h, lk_matrix.packed), else NULL. */
+    /* Q4_0 / Q5_0 / Q8_0 / Q4_K where this CPU has a kernel for it: the
+     * product over a packed copy of the matrix (quant_pack.h,
+     * lk_matrix.packed), else NULL. */
     lk_packed_matmul_fn packed_matmul;
 } lk_dtype_kernels;
 

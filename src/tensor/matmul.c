@@ -249,16 +249,14 @@ void lk_matmul(lk_threadpool *tp, const lk_kernels *kern, const lk_matrix *w, co
         if (w->packed && dk->packed_matmul) {
             lk_pack_act *prep = (lk_pack_act *)((char *)scratch + round_up64((size_t)rb * (size_t)m));
             const int64_t nb = w->cols / 32;
-            if (dk->act_dtype == LK_DTYPE_Q8_0)
-                for (int64_t t = 0; t < m; t++)
-                    lk_pack_prepare(w->dtype, w->cols, j.xa + (size_t)t * rb, prep + t * nb);
+            for (int64_t t = 0; t < m; t++)
+                lk_pack_prepare(w->dtype, w->cols, j.xa + (size_t)t * rb, prep + t * nb);
             j.packed = dk->packed_matmul;
             j.prep = prep;
             /* as below: enough work per chunk to be worth a thread */
             int64_t group_macs = LK_PACK_ROWS * w->cols * (m > 0 ? m : 1);
             int64_t grain = (MIN_CHUNK_MACS + group_macs - 1) / group_macs;
-            lk_parallel_for(tp, (w->rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS, grain, groups_packed,
-                            &j);
+            lk_parallel_for(tp, lk_pack_n_groups(w->rows), grain, groups_packed, &j);
             return;
         }
         j.tile8 = widen_tile(kern, w->dtype, m);

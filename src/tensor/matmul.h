@@ -20,14 +20,15 @@
  * quant_tile.h) go through it instead of one vec_dot per (row, token): four
  * rows x up to four tokens per call for prompts, so each weight block is
  * decoded once per four tokens while the block of rows sits in cache, and
- * one row at a time for a single token. Q4_0 and Q5_0 prompts of 8 tokens
+ * one row at a time for a single token. Q4_0 and Q5_0 prompts of 16 tokens
  * or more first rewrite each block of rows as Q8_0 (exactly; scratch holds
  * one block per thread) and run the Q8_0 tile, so the nibbles are unpacked
  * once per block of rows rather than once per four tokens.
  *
- * A matrix with a packed copy (lk_matrix.packed: Q4_0 / Q5_0 / Q8_0 on CPUs with
- * AVX-512 VNNI, quant_pack.h) is multiplied from that copy by its kernel,
- * groups of 16 rows split over the threads. */
+ * A matrix with a packed copy (lk_matrix.packed: Q4_0 / Q5_0 / Q8_0 / Q4_K,
+ * quant_pack.h; the model loader makes them unless told not to) is
+ * multiplied from that copy by its kernel, groups of 16 rows split over the
+ * threads; the paths above then serve --no-repack and the other types. */
 #ifndef LK_TENSOR_MATMUL_H
 #define LK_TENSOR_MATMUL_H
 

@@ -15,9 +15,6 @@ static bool packable(lk_dtype t) {
     return t == LK_DTYPE_Q4_0 || t == LK_DTYPE_Q5_0 || t == LK_DTYPE_Q8_0 || t == LK_DTYPE_Q4_K;
 }
 
-/* Q4_K: bytes of one super-block of 16 rows (quant_pack.h). */
-enum { Q4K_D = 0, Q4K_DMIN = 32, Q4K_SC = 64, Q4K_MN = 192, Q4K_QS = 320, Q4K_BYTES = 2368 };
-
 lk_packed_matmul_fn lk_packed_matmul_for(lk_dtype t) {
     if (!packable(t)) return NULL;
 #if defined(__x86_64__)
@@ -39,7 +36,7 @@ static size_t quant_bytes(lk_dtype t) {
 static size_t pair_bytes(lk_dtype t) { return 64 + 2 * quant_bytes(t); }
 
 size_t lk_pack_group_bytes(lk_dtype t, int64_t k) {
-    if (t == LK_DTYPE_Q4_K) return k > 0 && k % 256 == 0 ? (size_t)(k / 256) * Q4K_BYTES : 0;
+    if (t == LK_DTYPE_Q4_K) return k > 0 && k % 256 == 0 ? (size_t)(k / 256) * LK_PACK_Q4K_BYTES : 0;
     if (!packable(t) || k <= 0 || k % 32) return 0;
     const int64_t nb = k / 32;
     return (size_t)((nb + 1) / 2) * pair_bytes(t);
@@ -48,15 +45,15 @@ size_t lk_pack_group_bytes(lk_dtype t, int64_t k) {
 /* One row's super-blocks into its lane r of a Q4_K group. */
 static void pack_row_q4_k(const lk_block_q4_k *x, int64_t nb, int r, uint8_t *grp) {
     for (int64_t b = 0; b < nb; b++, x++) {
-        uint8_t *sb = grp + (size_t)b * Q4K_BYTES;
-        memcpy(sb + Q4K_D + 2 * r, &x->d, 2);
-        memcpy(sb + Q4K_DMIN + 2 * r, &x->dmin, 2);
+        uint8_t *sb = grp + (size_t)b * LK_PACK_Q4K_BYTES;
+        memcpy(sb + LK_PACK_Q4K_D + 2 * r, &x->d, 2);
+        memcpy(sb + LK_PACK_Q4K_DMIN + 2 * r, &x->dmin, 2);
         for (int j = 0; j < 8; j++)
-            lk_get_scale_min_k4(j, x->scales, sb + Q4K_SC + 16 * j + r, sb + Q4K_MN + 16 * j + r);
+            lk_get_scale_min_k4(j, x->scales, sb + LK_PACK_Q4K_SC + 16 * j + r, sb + LK_PACK_Q4K_MN + 16 * j + r);
         /* vector (c, g): bytes 32c + 4g.. of each row; low nibbles are
          * sub-block 2c, high ones 2c + 1 */
         for (int cg = 0; cg < 32; cg++)
-            memcpy(sb + Q4K_QS + 64 * cg + 4 * r, x->qs + 4 * cg, 4);
+            memcpy(sb + LK_PACK_Q4K_QS + 64 * cg + 4 * r, x->qs + 4 * cg, 4);
     }
 }
 

@@ -50,6 +50,21 @@
 
 #define LK_PACK_ROWS 16
 
+/* Groups of 16 rows a matrix of n_rows packs into. */
+static inline int64_t lk_pack_n_groups(int64_t n_rows) {
+    return (n_rows + LK_PACK_ROWS - 1) / LK_PACK_ROWS;
+}
+
+/* Byte offsets within one Q4_K super-block of a group (see above), and its size. */
+enum {
+    LK_PACK_Q4K_D = 0,
+    LK_PACK_Q4K_DMIN = 32,
+    LK_PACK_Q4K_SC = 64,
+    LK_PACK_Q4K_MN = 192,
+    LK_PACK_Q4K_QS = 320,
+    LK_PACK_Q4K_BYTES = 2368
+};
+
 /* A token's block b, prepared once per matrix product: the activation
  * scale and the integer offset correction -offset * sum(a) (see above). */
 typedef struct {

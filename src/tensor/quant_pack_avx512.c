@@ -98,8 +98,6 @@ ALWAYS_INLINE void packed_tile(int kind, int64_t nb, const uint8_t *grp,
  * broadcast, against the rows' mins as int16 pairs (four vpdpwssd); two
  * float FMAs per super-block. Up to four tokens per pass: each one needs
  * four accumulators here. */
-enum { Q4K_SC = 64, Q4K_MN = 192, Q4K_QS = 320, Q4K_BYTES = 2368 };
-
 ALWAYS_INLINE void packed_tile_q4_k(int64_t nb, const uint8_t *grp, const uint8_t *const act[8],
                                     const int NT, __m512 acc[8]) {
     const int CH = NT >= 4 ? 1 : 2; /* integer chains per token and half */
@@ -107,7 +105,7 @@ ALWAYS_INLINE void packed_tile_q4_k(int64_t nb, const uint8_t *grp, const uint8_
     UNROLL
     for (int u = 0; u < NT; u++) acc[u] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *sb = grp + (size_t)b * Q4K_BYTES;
+        const uint8_t *sb = grp + (size_t)b * LK_PACK_Q4K_BYTES;
         const lk_block_q8_k *y[4];
         UNROLL
         for (int u = 0; u < NT; u++) y[u] = (const lk_block_q8_k *)act[u] + b;
@@ -122,7 +120,7 @@ ALWAYS_INLINE void packed_tile_q4_k(int64_t nb, const uint8_t *grp, const uint8_
                 for (int h = 0; h < CH; h++) lo_sum[h][u] = hi_sum[h][u] = _mm512_setzero_si512();
             UNROLL
             for (int g = 0; g < 8; g++) {
-                const __m512i p = _mm512_load_si512(sb + Q4K_QS + 64 * (8 * c + g));
+                const __m512i p = _mm512_load_si512(sb + LK_PACK_Q4K_QS + 64 * (8 * c + g));
                 const __m512i lo = _mm512_and_si512(p, low4);
                 const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(p, 4), low4);
                 UNROLL
@@ -135,9 +133,9 @@ ALWAYS_INLINE void packed_tile_q4_k(int64_t nb, const uint8_t *grp, const uint8_
                 }
             }
             const __m512i sc_lo = _mm512_cvtepu8_epi32(
-                _mm_load_si128((const __m128i *)(sb + Q4K_SC + 16 * (2 * c))));
+                _mm_load_si128((const __m128i *)(sb + LK_PACK_Q4K_SC + 16 * (2 * c))));
             const __m512i sc_hi = _mm512_cvtepu8_epi32(
-                _mm_load_si128((const __m128i *)(sb + Q4K_SC + 16 * (2 * c + 1))));
+                _mm_load_si128((const __m128i *)(sb + LK_PACK_Q4K_SC + 16 * (2 * c + 1))));
             UNROLL
             for (int u = 0; u < NT; u++) {
                 const __m512i l = CH == 2 ? _mm512_add_epi32(lo_sum[0][u], lo_sum[1][u]) : lo_sum[0][u];
@@ -151,9 +149,9 @@ ALWAYS_INLINE void packed_tile_q4_k(int64_t nb, const uint8_t *grp, const uint8_
         UNROLL
         for (int q = 0; q < 4; q++)
             mn[q] = _mm512_or_si512(
-                _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(sb + Q4K_MN + 32 * q))),
+                _mm512_cvtepu8_epi32(_mm_load_si128((const __m128i *)(sb + LK_PACK_Q4K_MN + 32 * q))),
                 _mm512_slli_epi32(_mm512_cvtepu8_epi32(_mm_load_si128(
-                                      (const __m128i *)(sb + Q4K_MN + 32 * q + 16))),
+                                      (const __m128i *)(sb + LK_PACK_Q4K_MN + 32 * q + 16))),
                                   16));
         const __m512 d = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)sb));
         const __m512 dmin = _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(sb + 32)));
@@ -190,7 +188,7 @@ ALWAYS_INLINE void store_rows(float *y, int64_t row0, int64_t n_rows, __m512 v) 
 static void packed_q4_k(int64_t k, const void *packed, int64_t g0, int64_t g1, int64_t n_rows,
                         const void *a, size_t a_stride, int64_t m, float *y, size_t y_stride) {
     const int64_t nb = k / 256;
-    const size_t gbytes = (size_t)nb * Q4K_BYTES;
+    const size_t gbytes = lk_pack_group_bytes(LK_DTYPE_Q4_K, k);
     for (int64_t g = g0; g < g1; g++) {
         const uint8_t *grp = (const uint8_t *)packed + (size_t)g * gbytes;
         for (int64_t t0 = 0; t0 < m; t0 += 4) {
